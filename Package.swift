@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import Foundation
+import PackageDescription
+
+/// Kernels are compiled for the build machine's vector units: AVX-512 or AVX2 (+FMA, F16C) when
+/// /proc/cpuinfo shows them, the portable baseline otherwise. `DSA_TARGET_CPU=x86-64` (or any
+/// LLVM CPU name) overrides the choice, e.g. to build for a different cluster node.
+func kernelTargetCPU() -> String? {
+    if let forced = ProcessInfo.processInfo.environment["DSA_TARGET_CPU"] { return forced }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return nil }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "fma", "f16c"]) { return "skylake-avx512" }
+    if flags.isSuperset(of: ["avx2", "fma", "f16c"]) { return "haswell" }
+    return nil
+}
+
+let cpuFlags: [SwiftSetting] = kernelTargetCPU().map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+
+let package = Package(
+    name: "SwiftDSA",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dsa", targets: ["dsa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "Kernels", swiftSettings: cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "DeepSeek", dependencies: ["Kernels", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "dsa",
+            dependencies: [
+                "DeepSeek", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "DeepSeekTests", dependencies: ["DeepSeek", "Kernels"], resources: [.copy("Resources")]),
+    ]
+)

@@ -1,0 +1,101 @@
+import Kernels
+
+/// Multi-head Latent Attention with DeepSeek Sparse Attention (spec §3), always in the absorbed
+/// form: queries are projected into the latent space, so the cache holds only latents and one
+/// rope key per position, prefill and decode share one code path, and chunked prefill is exact.
+struct MLA: Sendable {
+    let wqA: Linear?, qNorm: RMSNorm?  // q-LoRA (absent when q_lora_rank is null)
+    let wqB: Linear                    // [heads·(nope+rope), q_lora_rank or dim]
+    let wkvA: Linear                   // [kv_lora_rank + rope, dim]
+    let kvNorm: RMSNorm
+    let wkT: Matrix                    // [heads·kv_lora_rank, nope]: K up-projection, transposed per head
+    let wv: Matrix                     // [heads·v_head_dim, kv_lora_rank]: V up-projection
+    let wo: Linear                     // [dim, heads·v_head_dim]
+    let indexer: Indexer?
+    let heads: Int, nope: Int, ropeDim: Int, latent: Int, vDim: Int, scale: Float
+
+    init(_ ckpt: Checkpoint, _ prefix: String) throws {
+        let c = ckpt.config
+        heads = c.numAttentionHeads; nope = c.qkNopeHeadDim; ropeDim = c.qkRopeHeadDim
+        latent = c.kvLoraRank; vDim = c.vHeadDim; scale = c.softmaxScale
+        if let r = c.qLoraRank {
+            wqA = try Linear(ckpt, prefix + ".q_a_proj", in: c.hiddenSize, out: r)
+            qNorm = try RMSNorm(ckpt, prefix + ".q_a_layernorm", dim: r)
+            wqB = try Linear(ckpt, prefix + ".q_b_proj", in: r, out: heads * c.qkHeadDim)
+        } else {
+            wqA = nil; qNorm = nil
+            wqB = try Linear(ckpt, prefix + ".q_proj", in: c.hiddenSize, out: heads * c.qkHeadDim)
+        }
+        wkvA = try Linear(ckpt, prefix + ".kv_a_proj_with_mqa", in: c.hiddenSize, out: latent + ropeDim)
+        kvNorm = try RMSNorm(ckpt, prefix + ".kv_a_layernorm", dim: latent)
+        // kv_b is [heads, nope + v, latent]; split and dequantize once for the absorbed products.
+        let wkvB = try ckpt.matrix(prefix + ".kv_b_proj", rows: heads * (nope + vDim), cols: latent).dequantized()
+        var kT = [Float](repeating: 0, count: heads * latent * nope), v = [Float]()
+        v.reserveCapacity(heads * vDim * latent)
+        for h in 0..<heads {
+            let head = h * (nope + vDim) * latent
+            for d in 0..<nope { for j in 0..<latent { kT[(h * latent + j) * nope + d] = wkvB[head + d * latent + j] } }
+            v += wkvB[(head + nope * latent)..<(head + (nope + vDim) * latent)]
+        }
+        wkT = Matrix(rows: heads * latent, cols: nope, values: kT)
+        wv = Matrix(rows: heads * vDim, cols: latent, values: v)
+        wo = try Linear(ckpt, prefix + ".o_proj", in: heads * vDim, out: c.hiddenSize)
+        indexer = c.hasIndexer ? try Indexer(ckpt, prefix + ".indexer") : nil
+    }
+
+    /// `x`: `[T, dim]` (attn-normed) at `positions` → `[T, dim]`; writes the positions' keys into `cache`.
+    func callAsFunction(_ x: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope) -> [Float] {
+        let t = positions.count, qkDim = nope + ropeDim
+        let qr = wqA.map { qNorm!($0(x)) } ?? x                  // [T, q_lora_rank]
+        var q = wqB(qr)                                          // [T, heads, nope + rope]
+        let kv = wkvA(x)                                         // [T, latent + rope]
+        let cLatent = kvNorm(kv.chunks(t, of: latent + ropeDim, taking: 0..<latent))  // [T, latent]
+        var kRope = kv.chunks(t, of: latent + ropeDim, taking: latent..<(latent + ropeDim))  // [T, rope]
+        for i in 0..<t {
+            let p = positions.lowerBound + i
+            rope.applyInterleaved(&kRope, offset: i * ropeDim, position: p)
+            for h in 0..<heads { rope.applyInterleaved(&q, offset: (i * heads + h) * qkDim + nope, position: p) }
+            cache.latent[layer].set(p, cLatent[(i * latent)..<((i + 1) * latent)])
+            cache.rope[layer].set(p, kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
+        }
+        var selected = [[Int32]?](repeating: nil, count: t)
+        if let indexer, cache.options.attention == .sparse {
+            selected = indexer(x, qr, positions: positions, keys: cache.indexKeys[layer], rope: rope,
+                               fp8: cache.options.indexer == .fp8)
+        }
+
+        let qLatent = groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads)  // [T, heads, latent]
+        let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
+        let all = (0..<Int32(positions.upperBound)).map { $0 }
+        let allKeys = selected.contains { $0 == nil }
+            ? gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], positions: all) : []
+        var o = [Float]()                                        // [T, heads, latent]
+        o.reserveCapacity(t * heads * latent)
+        for i in 0..<t {
+            let ql = Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)])
+            let qp = Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)])
+            if let sel = selected[i] {
+                let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], positions: sel)
+                o += keys.withUnsafeBufferPointer {
+                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: sel.count, heads: heads, latent: latent, rope: ropeDim, scale: scale)
+                }
+            } else {
+                o += allKeys.withUnsafeBufferPointer {
+                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: positions.lowerBound + i + 1, heads: heads,
+                                    latent: latent, rope: ropeDim, scale: scale)
+                }
+            }
+        }
+        return wo(groupedLinear(o, wv, groups: heads))           // [T, heads, v] → [T, dim]
+    }
+}
+
+extension Array where Element == Float {
+    /// Columns `cols` of each of the `rows` rows of width `width`, packed: `[rows, cols.count]`.
+    func chunks(_ rows: Int, of width: Int, taking cols: Range<Int>) -> [Float] {
+        var out = [Float]()
+        out.reserveCapacity(rows * cols.count)
+        for r in 0..<rows { out += self[(r * width + cols.lowerBound)..<(r * width + cols.upperBound)] }
+        return out
+    }
+}

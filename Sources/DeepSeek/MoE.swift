@@ -1,0 +1,94 @@
+import Foundation
+import Kernels
+
+/// The MoE router (spec §5.2): sigmoid (or softmax) scores, the correction bias for selection
+/// only, group-limited top-k, normalised weights times `routed_scaling_factor`. All fp32.
+struct Gate: Sendable {
+    let weight: Linear       // [experts, dim]
+    let bias: [Float]?       // [experts]
+    let experts: Int, groups: Int, topkGroups: Int, topk: Int
+    let sigmoid: Bool, normalize: Bool, routeScale: Float
+
+    init(_ ckpt: Checkpoint, _ prefix: String) throws {
+        let c = ckpt.config
+        experts = c.nRoutedExperts; groups = c.nGroup; topkGroups = c.topkGroup; topk = c.numExpertsPerTok
+        sigmoid = (c.scoringFunc ?? "sigmoid") == "sigmoid"
+        normalize = c.normTopkProb ?? sigmoid
+        routeScale = c.routedScalingFactor
+        weight = try Linear(ckpt, prefix, in: c.hiddenSize, out: experts)
+        let biasName = prefix + ".e_score_correction_bias"
+        bias = ckpt.tensors[biasName] != nil ? try ckpt.vector(biasName, count: experts) : nil
+    }
+
+    /// Routes each token of `x` (`[T, dim]`): expert ids and weights, `[T][topk]`.
+    func callAsFunction(_ x: [Float]) -> [(experts: [Int], weights: [Float])] {
+        let logits = weight(x)  // [T, experts]
+        return (0..<(logits.count / experts)).map { t in route(Array(logits[(t * experts)..<((t + 1) * experts)])) }
+    }
+
+    func route(_ logits: [Float]) -> (experts: [Int], weights: [Float]) {
+        var scores: [Float]
+        if sigmoid {
+            scores = logits.map { 1 / (1 + exp(-$0)) }
+        } else {
+            let m = logits.max()!, e = logits.map { exp($0 - m) }, z = e.reduce(0, +)
+            scores = e.map { $0 / z }
+        }
+        var choice = bias.map { b in zip(scores, b).map { $0 + $1 } } ?? scores
+        if groups > 1 {
+            let size = experts / groups
+            let groupScores = (0..<groups).map { g -> Float in
+                let members = choice[(g * size)..<((g + 1) * size)]
+                return bias == nil ? members.max()! : members.sorted(by: >).prefix(2).reduce(0, +)
+            }
+            let kept = Set(best(groupScores, topkGroups))
+            for g in 0..<groups where !kept.contains(g) {
+                for e in (g * size)..<((g + 1) * size) { choice[e] = -.infinity }
+            }
+        }
+        let chosen = best(choice, topk)
+        var weights = chosen.map { scores[$0] }
+        if normalize {
+            let sum = weights.reduce(0, +)
+            weights = weights.map { $0 / sum }
+        }
+        return (chosen, weights.map { $0 * routeScale })
+    }
+
+    /// Indices of the `k` largest values, largest first; ties go to the lower index.
+    private func best(_ v: [Float], _ k: Int) -> [Int] {
+        Array(v.indices.sorted { v[$0] != v[$1] ? v[$0] > v[$1] : $0 < $1 }.prefix(k))
+    }
+}
+
+/// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
+struct MoE: Sendable {
+    let gate: Gate
+    let experts: [MLP]
+    let shared: MLP?
+
+    init(_ ckpt: Checkpoint, _ prefix: String) throws {
+        let c = ckpt.config
+        gate = try Gate(ckpt, prefix + ".gate")
+        experts = try (0..<c.nRoutedExperts).map {
+            try MLP(ckpt, prefix + ".experts.\($0)", dim: c.hiddenSize, inter: c.moeIntermediateSize)
+        }
+        shared = c.nSharedExperts > 0
+            ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize) : nil
+    }
+
+    /// `[T, dim] → [T, dim]`: each expert runs once over all the tokens routed to it.
+    func callAsFunction(_ x: [Float]) -> [Float] {
+        let routes = gate(x), dim = x.count / routes.count
+        var y = shared?(x) ?? [Float](repeating: 0, count: x.count)
+        var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
+        for (t, r) in routes.enumerated() { for (e, w) in zip(r.experts, r.weights) { tokensOf[e].append((t, w)) } }
+        for (e, assigned) in tokensOf.enumerated() where !assigned.isEmpty {
+            let out = experts[e](assigned.flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
+            for (i, a) in assigned.enumerated() {
+                for d in 0..<dim { y[a.token * dim + d] += a.weight * out[i * dim + d] }
+            }
+        }
+        return y
+    }
+}

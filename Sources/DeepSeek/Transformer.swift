@@ -1,0 +1,79 @@
+import Kernels
+
+/// One decoder layer: pre-norm attention then pre-norm feed-forward (dense MLP or MoE).
+struct Block: Sendable {
+    let attnNorm: RMSNorm, attn: MLA
+    let ffnNorm: RMSNorm
+    let mlp: MLP?, moe: MoE?
+
+    init(_ ckpt: Checkpoint, layer: Int) throws {
+        let c = ckpt.config, prefix = "model.layers.\(layer)"
+        attnNorm = try RMSNorm(ckpt, prefix + ".input_layernorm", dim: c.hiddenSize)
+        attn = try MLA(ckpt, prefix + ".self_attn")
+        ffnNorm = try RMSNorm(ckpt, prefix + ".post_attention_layernorm", dim: c.hiddenSize)
+        if c.isMoE(layer: layer) {
+            mlp = nil; moe = try MoE(ckpt, prefix + ".mlp")
+        } else {
+            mlp = try MLP(ckpt, prefix + ".mlp", dim: c.hiddenSize, inter: c.intermediateSize); moe = nil
+        }
+    }
+
+    /// `[T, dim] → [T, dim]`.
+    func callAsFunction(_ h: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope) -> [Float] {
+        var x = h
+        let a = attn(attnNorm(h), positions: positions, layer: layer, cache: cache, rope: rope)
+        for i in x.indices { x[i] += a[i] }
+        let f = ffnNorm(x)
+        let m = moe?(f) ?? mlp!(f)
+        for i in x.indices { x[i] += m[i] }
+        return x
+    }
+}
+
+/// The whole model: embedding, decoder layers, final norm, LM head (spec §2).
+public final class Transformer: @unchecked Sendable {
+    public let config: ModelConfig
+    public let checkpoint: Checkpoint
+    let embed: Embedding
+    let layers: [Block]
+    let norm: RMSNorm
+    let head: Linear
+    let rope: Rope
+
+    /// Builds the model over a checkpoint's mapped tensors, checking each against the config.
+    public init(checkpoint: Checkpoint) throws {
+        let c = checkpoint.config
+        self.checkpoint = checkpoint
+        config = c
+        embed = Embedding(weight: try checkpoint.matrix("model.embed_tokens", rows: c.vocabSize, cols: c.hiddenSize))
+        layers = try (0..<c.numHiddenLayers).map { try Block(checkpoint, layer: $0) }
+        norm = try RMSNorm(checkpoint, "model.norm", dim: c.hiddenSize)
+        head = try Linear(checkpoint, "lm_head", in: c.hiddenSize, out: c.vocabSize)
+        rope = Rope(config: c)
+    }
+
+    /// Opens the checkpoint in `directory` and builds the model.
+    public convenience init(directory: String) throws {
+        try self.init(checkpoint: Checkpoint(directory: directory))
+    }
+
+    /// Runs `tokens` at the next positions of `cache` and returns the logits of every token
+    /// (`[T, vocab]`), or of the last one only (`[1, vocab]`) when `allLogits` is false.
+    public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = true) throws -> [Float] {
+        guard !tokens.isEmpty else { throw ModelError("no tokens to run") }
+        if let bad = tokens.firstIndex(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw ModelError("token id \(tokens[bad]) at index \(bad) is outside the vocabulary 0..<\(config.vocabSize)")
+        }
+        let positions = cache.length..<(cache.length + tokens.count)
+        guard positions.upperBound <= cache.capacity else {
+            throw ModelError("context overflow: \(positions.upperBound) positions needed, the cache holds \(cache.capacity) (raise --max-context)")
+        }
+        var h = embed(tokens)  // [T, dim]
+        for (l, block) in layers.enumerated() {
+            h = block(h, positions: positions, layer: l, cache: cache, rope: rope)
+        }
+        cache.length = positions.upperBound
+        if !allLogits { h = Array(h.suffix(config.hiddenSize)) }
+        return head(norm(h))
+    }
+}

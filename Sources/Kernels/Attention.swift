@@ -1,0 +1,125 @@
+import Foundation
+
+/// Grouped linear: `y[t, g, o] = Σ_i W[g·outPerGroup + o, i] · x[t, g, i]` — one small matrix per
+/// group (per attention head), every group's rows in one `[groups·outPerGroup, in]` matrix.
+public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
+    let inDim = w.cols, outPer = w.rows / groups, t = x.count / (groups * inDim)
+    precondition(t * groups * inDim == x.count && outPer * groups == w.rows)
+    var y = [Float](repeating: 0, count: t * w.rows)
+    x.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { yp in
+            let xb = xp.baseAddress!, yb = yp.baseAddress!
+            Parallel.forRanges(w.rows, minPerTask: 8) { rows in
+                for r in rows {
+                    let g = r / outPer, o = r % outPer
+                    for i in 0..<t { yb[(i * groups + g) * outPer + o] = w.dot(row: r, xb + (i * groups + g) * inDim) }
+                }
+            }
+        }
+    }
+    return y
+}
+
+/// Absorbed-MLA attention of one query over `n` gathered keys.
+/// `keys` is `[n, latent + rope]` (each row the cached latent then the rope key); `qLatent` is
+/// `[heads, latent]`, `qRope` `[heads, rope]`. Returns `[heads, latent]`: `Σ_s softmax_s(scale ·
+/// (qLatent·latent_s + qRope·rope_s)) · latent_s`.
+public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, count n: Int,
+                            heads: Int, latent: Int, rope: Int, scale: Float) -> [Float] {
+    let width = latent + rope
+    precondition(keys.count >= n * width && qLatent.count == heads * latent && qRope.count == heads * rope)
+    var out = [Float](repeating: 0, count: heads * latent)
+    qLatent.withUnsafeBufferPointer { ql in
+        qRope.withUnsafeBufferPointer { qr in
+            out.withUnsafeMutableBufferPointer { op in
+                let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!, kb = keys.baseAddress!
+                Parallel.forEach(heads) { h in
+                    let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                    defer { p.deallocate() }
+                    var m = -Float.infinity
+                    for s in 0..<n {
+                        let k = kb + s * width
+                        p[s] = scale * (dotF32(qlb + h * latent, k, latent) + dotF32(qrb + h * rope, k + latent, rope))
+                        m = Swift.max(m, p[s])
+                    }
+                    var sum: Float = 0
+                    for s in 0..<n { p[s] = exp(p[s] - m); sum += p[s] }
+                    let o = ob + h * latent
+                    for s in 0..<n { axpy(p[s] / sum, kb + s * width, o, latent) }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Naive twin of `latentAttention`, in fp64.
+public func naiveLatentAttention(qLatent: [Float], qRope: [Float], keys: [Float], count n: Int,
+                                 heads: Int, latent: Int, rope: Int, scale: Float) -> [Float] {
+    let width = latent + rope
+    var out = [Float](repeating: 0, count: heads * latent)
+    for h in 0..<heads {
+        let scores = (0..<n).map { s -> Double in
+            var d = 0.0
+            for i in 0..<latent { d += Double(qLatent[h * latent + i]) * Double(keys[s * width + i]) }
+            for i in 0..<rope { d += Double(qRope[h * rope + i]) * Double(keys[s * width + latent + i]) }
+            return Double(scale) * d
+        }
+        let m = scores.max()!
+        let e = scores.map { Foundation.exp($0 - m) }, z = e.reduce(0, +)
+        for i in 0..<latent {
+            var acc = 0.0
+            for s in 0..<n { acc += e[s] / z * Double(keys[s * width + i]) }
+            out[h * latent + i] = Float(acc)
+        }
+    }
+    return out
+}
+
+/// Gathers rows `positions` of `latent` and `rope` into one `[n, latent.width + rope.width]` buffer.
+public func gatherKeys(latent: PackedRows, rope: PackedRows, positions: [Int32]) -> [Float] {
+    let width = latent.width + rope.width, n = positions.count
+    return [Float](unsafeUninitializedCapacity: n * width) { buf, count in
+        let b = buf.baseAddress!
+        Parallel.forRanges(n, minPerTask: 64) { range in
+            for i in range {
+                latent.decode(Int(positions[i]), into: b + i * width)
+                rope.decode(Int(positions[i]), into: b + i * width + latent.width)
+            }
+        }
+        count = n * width
+    }
+}
+
+/// Lightning-indexer scores of one query against keys `0..<n`:
+/// `I[s] = keyScale[s] · Σ_j headWeights[j] · ReLU(q[j] · k[s])`, with `q` `[heads, dim]` (already
+/// dequantized or exact) and `keys` rows of `dim` values. For FP8 keys the row scale is applied
+/// after the ReLU, as DeepSeek's `fp8_index` kernel does.
+public func indexScores(q: [Float], headWeights: [Float], keys: PackedRows, count n: Int) -> [Float] {
+    let dim = keys.width, heads = headWeights.count
+    precondition(q.count == heads * dim)
+    var scores = [Float](repeating: 0, count: n)
+    q.withUnsafeBufferPointer { qp in
+        scores.withUnsafeMutableBufferPointer { sp in
+            let qb = qp.baseAddress!, sb = sp.baseAddress!
+            Parallel.forRanges(n, minPerTask: 64) { range in
+                let k = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+                defer { k.deallocate() }
+                for s in range {
+                    var keyScale: Float = 1
+                    if keys.format == .fp8 {
+                        keys.decode(s, into: k)
+                        keyScale = keys.scales[s * keys.blocksPerRow]
+                        for i in 0..<dim { k[i] /= keyScale }  // exact: the scale is a power of two
+                    } else {
+                        keys.decode(s, into: k)
+                    }
+                    var total: Float = 0
+                    for j in 0..<heads { total += headWeights[j] * Swift.max(dotF32(qb + j * dim, k, dim), 0) }
+                    sb[s] = total * keyScale
+                }
+            }
+        }
+    }
+    return scores
+}

@@ -1,0 +1,97 @@
+// SIMD dot products. FP8 e4m3 is widened through half precision: shifting the 7 low bits left
+// by 7 and the sign by 8 gives the binary16 of `value × 2^-8` for every finite code (normal and
+// subnormal), which F16C converts 8 at a time; the 2^8 is folded into the block scales.
+
+/// 8 e4m3 codes as fp32 values × 2^-8.
+@inline(__always)
+func fp8x8(_ p: UnsafePointer<UInt8>) -> SIMD8<Float> {
+    let b = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt8>.self)
+    let h = (SIMD8<UInt16>(truncatingIfNeeded: b & 0x7F) &<< 7) | (SIMD8<UInt16>(truncatingIfNeeded: b & 0x80) &<< 8)
+    return SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self))
+}
+
+/// One e4m3 code as fp32 × 2^-8.
+@inline(__always)
+func fp8Scalar(_ b: UInt8) -> Float {
+    Float(Float16(bitPattern: (UInt16(b & 0x7F) << 7) | (UInt16(b & 0x80) << 8)))
+}
+
+/// Σ fp8(w[i]) · x[i] × 2^-8.
+@inline(__always)
+func fp8Dot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n {
+        a0.addProduct(fp8x8(w + i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        a1.addProduct(fp8x8(w + i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        i += 16
+    }
+    var s = (a0 + a1).sum()
+    while i < n { s += fp8Scalar(w[i]) * x[i]; i += 1 }
+    return s
+}
+
+@inline(__always)
+func bf16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
+    let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
+    return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
+}
+
+/// Σ bf16(w[i]) · x[i].
+@inline(__always)
+func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n {
+        a0.addProduct(bf16x8(w + i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        a1.addProduct(bf16x8(w + i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        i += 16
+    }
+    var s = (a0 + a1).sum()
+    while i < n { s += BF16.decode(w[i]) * x[i]; i += 1 }
+    return s
+}
+
+/// Σ f16(w[i]) · x[i].
+@inline(__always)
+func f16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        let h = UnsafeRawPointer(w + i).loadUnaligned(as: SIMD8<UInt16>.self)
+        a.addProduct(SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self)), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        i += 8
+    }
+    var s = a.sum()
+    while i < n { s += F16.decode(w[i]) * x[i]; i += 1 }
+    return s
+}
+
+/// Σ a[i] · b[i] in fp32.
+@inline(__always)
+public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n {
+        a0.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
+        a1.addProduct(UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        i += 16
+    }
+    var s = (a0 + a1).sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// `y[i] += a · x[i]`.
+@inline(__always)
+public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    let av = SIMD8<Float>(repeating: a)
+    while i + 8 <= n {
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: yv.addingProduct(av, xv), as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { y[i] += a * x[i]; i += 1 }
+}

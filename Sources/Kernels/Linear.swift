@@ -1,0 +1,95 @@
+/// `y = x · Wᵀ`: the linear layer of every weight format, with FP8 block scales applied inside.
+/// Parallel over output rows, so each weight row is read once per call whatever the token count.
+public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>) {
+    let k = w.cols, n = w.rows
+    Parallel.forRanges(n, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in
+        if m <= 2 {
+            for r in rows { for t in 0..<m { y[t * n + r] = w.dot(row: r, x + t * k) } }
+            return
+        }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)
+        defer { scratch.deallocate() }
+        for r in rows {
+            w.decodeRow(r, into: scratch)
+            for t in 0..<m { y[t * n + r] = dotF32(scratch, x + t * k, k) }
+        }
+    }
+}
+
+/// `x [m, cols] → [m, rows]`, the array form of `linear`.
+public func linear(_ x: [Float], _ w: Matrix) -> [Float] {
+    let m = x.count / w.cols
+    precondition(m * w.cols == x.count, "linear: input of \(x.count) values is not a multiple of \(w.cols)")
+    return [Float](unsafeUninitializedCapacity: m * w.rows) { y, count in
+        x.withUnsafeBufferPointer { linear($0.baseAddress!, tokens: m, w, y.baseAddress!) }
+        count = m * w.rows
+    }
+}
+
+/// Naive twin of `linear`: element by element, fp64 accumulation.
+public func naiveLinear(_ x: [Float], _ w: Matrix) -> [Float] {
+    let m = x.count / w.cols
+    var y = [Float](repeating: 0, count: m * w.rows)
+    for t in 0..<m {
+        for r in 0..<w.rows {
+            var s = 0.0
+            for c in 0..<w.cols { s += Double(w.element(r, c)) * Double(x[t * w.cols + c]) }
+            y[t * w.rows + r] = Float(s)
+        }
+    }
+    return y
+}
+
+extension Matrix {
+    /// `row r · x` over all columns, block scales applied.
+    @inline(__always)
+    func dot(row r: Int, _ x: UnsafePointer<Float>) -> Float {
+        let k = cols
+        switch format {
+        case .fp8:
+            let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
+            let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(k)
+            var total: Float = 0
+            var c = 0, b = 0
+            while c < k {
+                let len = Swift.min(Matrix.blockSize, k - c)
+                total += fp8Dot(codes + c, x + c, len) * scales[scaleRow + b]
+                c += len; b += 1
+            }
+            return total
+        case .bf16: return bf16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
+        case .f16: return f16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
+        case .f32: return dotF32(base.assumingMemoryBound(to: Float.self) + r * k, x, k)
+        }
+    }
+
+    /// Writes row `r` as fp32 into `out` (`cols` values).
+    func decodeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let k = cols
+        switch format {
+        case .fp8:
+            let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
+            let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(k)
+            var c = 0, b = 0
+            while c < k {
+                let len = Swift.min(Matrix.blockSize, k - c), s = scales[scaleRow + b]
+                var i = 0
+                while i + 8 <= len {
+                    let v = fp8x8(codes + c + i) * s
+                    UnsafeMutableRawPointer(out + c + i).storeBytes(of: v, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < len { out[c + i] = fp8Scalar(codes[c + i]) * s; i += 1 }
+                c += len; b += 1
+            }
+        case .bf16:
+            let p = base.assumingMemoryBound(to: UInt16.self) + r * k
+            for c in 0..<k { out[c] = BF16.decode(p[c]) }
+        case .f16:
+            let p = base.assumingMemoryBound(to: UInt16.self) + r * k
+            for c in 0..<k { out[c] = F16.decode(p[c]) }
+        case .f32:
+            out.update(from: base.assumingMemoryBound(to: Float.self) + r * k, count: k)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole file memory-mapped read-only; pages are read from disk only when touched.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let size: Int
+    public let base: UnsafeRawPointer
+
+    /// Maps `path`; the error message names the file and the reason.
+    public init(path: String) throws(KernelError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw KernelError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw KernelError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        self.path = path
+        self.size = Int(st.st_size)
+        guard size > 0 else { throw KernelError("\(path) is empty") }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw KernelError("cannot map \(path): \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+}
+
+/// A failure inside a kernel-level facility (files, arrays), with a message for the user.
+public struct KernelError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}

@@ -1,0 +1,86 @@
+/// Element formats a weight matrix can be stored in.
+public enum WeightFormat: String, Sendable {
+    case fp8, bf16, f16, f32
+}
+
+/// A read-only `[rows, cols]` row-major weight matrix, usually memory-mapped from a checkpoint.
+/// FP8 matrices carry one fp32 scale per 128×128 block (`[ceil(rows/128), ceil(cols/128)]`);
+/// the real weight is `code × scale`.
+public struct Matrix: @unchecked Sendable {
+    public static let blockSize = 128
+    public let rows: Int
+    public let cols: Int
+    public let format: WeightFormat
+    /// Row-major elements (1, 2 or 4 bytes each).
+    let base: UnsafeRawPointer
+    /// FP8 block scales, pre-multiplied by 2^8 for the half-precision decode trick (see `FP8Dot`).
+    let scales: [Float]
+    /// Keeps the memory behind `base` alive (a mapped file or an owned buffer).
+    let owner: AnyObject
+
+    /// Wraps `rows × cols` elements at `base`, kept alive by `owner`. `blockScales` is required for FP8.
+    public init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, blockScales: [Float] = [], owner: AnyObject) {
+        precondition(format != .fp8 || blockScales.count == Matrix.scaleRows(rows) * Matrix.scaleCols(cols))
+        self.rows = rows; self.cols = cols; self.format = format; self.base = base; self.owner = owner
+        self.scales = format == .fp8 ? blockScales.map { $0 * 256 } : []
+    }
+
+    /// A matrix owning a copy of fp32 `values` (`[rows, cols]`).
+    public init(rows: Int, cols: Int, values: [Float]) {
+        precondition(values.count == rows * cols)
+        let buffer = OwnedBuffer(bytes: values.count * 4)
+        values.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        self.init(rows: rows, cols: cols, format: .f32, base: UnsafeRawPointer(buffer.pointer), owner: buffer)
+    }
+
+    public static func scaleRows(_ rows: Int) -> Int { (rows + blockSize - 1) / blockSize }
+    public static func scaleCols(_ cols: Int) -> Int { (cols + blockSize - 1) / blockSize }
+
+    /// Bytes of weights read by one full pass over the matrix (elements plus scales).
+    public var byteCount: Int {
+        switch format {
+        case .fp8: rows * cols + scales.count * 4
+        case .bf16, .f16: rows * cols * 2
+        case .f32: rows * cols * 4
+        }
+    }
+
+    /// The block scale of element `(r, c)`, as stored in the checkpoint.
+    public func blockScale(row r: Int, col c: Int) -> Float {
+        scales[(r / Matrix.blockSize) * Matrix.scaleCols(cols) + c / Matrix.blockSize] / 256
+    }
+
+    /// Element `(r, c)` as fp32 (slow; for naive kernels and tests).
+    public func element(_ r: Int, _ c: Int) -> Float {
+        let i = r * cols + c
+        switch format {
+        case .fp8: return FP8.decode(base.load(fromByteOffset: i, as: UInt8.self)) * blockScale(row: r, col: c)
+        case .bf16: return BF16.decode(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+        case .f16: return F16.decode(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+        case .f32: return base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+        }
+    }
+
+    /// Row `r` as fp32 values.
+    public func row(_ r: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: cols) { buf, n in
+            decodeRow(r, into: buf.baseAddress!)
+            n = cols
+        }
+    }
+
+    /// The whole matrix as fp32 values (`[rows, cols]`).
+    public func dequantized() -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * cols) { buf, n in
+            for r in 0..<rows { decodeRow(r, into: buf.baseAddress! + r * cols) }
+            n = rows * cols
+        }
+    }
+}
+
+/// A heap buffer that frees itself; the owner of matrices built in memory.
+public final class OwnedBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutableRawPointer
+    public init(bytes: Int) { pointer = .allocate(byteCount: Swift.max(bytes, 1), alignment: 64) }
+    deinit { pointer.deallocate() }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DeepSeek
+import Foundation
+import Kernels
+
+/// `dsa forward`: teacher-forced logits of every position, written as a `.npy` file.
+struct Forward: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a teacher-forced forward pass and write float32 logits [T, vocab] to a .npy file.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Comma-separated token ids.")
+    var tokens: String
+
+    @Option(help: "Output .npy path.")
+    var out: String
+
+    @Option(help: "Feed the prompt in chunks of this many tokens (default: one chunk).")
+    var chunk: Int?
+
+    func validate() throws {
+        if let chunk, chunk < 1 { throw ValidationError("--chunk must be at least 1") }
+    }
+
+    func run() throws {
+        let ids = try parseTokens(tokens)
+        let start = Date()
+        let model = try options.load()
+        let loaded = Date()
+        let cache = KVCache(config: model.config, options: options.inference, capacity: options.maxContext ?? ids.count)
+        var logits = [Float]()
+        var i = 0
+        while i < ids.count {
+            let n = min(chunk ?? ids.count, ids.count - i)
+            logits += try model.forward(Array(ids[i..<(i + n)]), cache: cache)
+            i += n
+        }
+        try NPY.write(logits, shape: [ids.count, model.config.vocabSize], to: out)
+        let done = Date()
+        FileHandle.standardError.write(Data(String(format: "forward: %d tokens, load %.2f s, compute %.2f s, wrote %@ [%d, %d]\n",
+            ids.count, loaded.timeIntervalSince(start), done.timeIntervalSince(loaded), out, ids.count, model.config.vocabSize).utf8))
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import DeepSeek
+import Foundation
+import Kernels
+
+extension InferenceOptions.Attention: ExpressibleByArgument {}
+extension InferenceOptions.Indexer: ExpressibleByArgument {}
+extension PackedRows.Format: ExpressibleByArgument {}
+
+/// The options of every command that runs the model.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Checkpoint directory (Hugging Face layout). Default: the embedded default model.")
+    var model: String?
+
+    @Option(help: "sparse (DeepSeek Sparse Attention, the default on V3.2 checkpoints) or dense.")
+    var attention: InferenceOptions.Attention = .sparse
+
+    @Option(help: "Lightning indexer numerics: fp8 (DeepSeek's reference quantization) or f32 (exact).")
+    var indexer: InferenceOptions.Indexer = .fp8
+
+    @Option(help: "Storage of the cached latents and rope keys: bf16, fp8 or f32.")
+    var kvCache: PackedRows.Format = .bf16
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Positions the KV cache holds (default: prompt + new tokens).")
+    var maxContext: Int?
+
+    var inference: InferenceOptions { InferenceOptions(attention: attention, indexer: indexer, kvCache: kvCache) }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxContext, maxContext < 1 { throw ValidationError("--max-context must be at least 1") }
+    }
+
+    /// Loads the model named by `--model`, or the embedded default (created on first use).
+    func load() throws -> Transformer {
+        if let threads { Parallel.threads = threads }
+        let directory = try model ?? DefaultModel.directory()
+        return try Transformer(directory: directory)
+    }
+}
+
+/// Parses `1,2,3` into token ids.
+func parseTokens(_ text: String) throws -> [Int] {
+    let ids = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard ids.allSatisfy({ $0 != nil }) else {
+        throw ValidationError("--tokens must be comma-separated integers, e.g. --tokens 1,2,3 (got \"\(text)\")")
+    }
+    return ids.map { $0! }
+}
