@@ -40,6 +40,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "DeepSeekTests", dependencies: ["DeepSeek", "Kernels"], resources: [.copy("Resources")]),
+        .testTarget(name: "DeepSeekTests", dependencies: ["DeepSeek", "Kernels"], resources: [.copy("Resources/tiny-public")]),
     ]
 )

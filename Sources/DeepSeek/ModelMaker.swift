@@ -147,13 +147,12 @@ public struct ModelMaker {
             var left = shape.reduce(1, *)
             while left > 0 {
                 let n = min(left, 1 << 20)
-                var chunk = Data(capacity: n * 4)
-                for _ in 0..<n {
-                    let v = draw(&rng)
-                    if dtype == "F32" { withUnsafeBytes(of: v.bitPattern.littleEndian) { chunk.append(contentsOf: $0) } }
-                    else { withUnsafeBytes(of: BF16.encode(v).littleEndian) { chunk.append(contentsOf: $0) } }
+                let chunk = (0..<n).map { _ in draw(&rng) }
+                if dtype == "F32" {
+                    chunk.withUnsafeBytes { sink(Data($0)) }
+                } else {
+                    chunk.map(BF16.encode).withUnsafeBytes { sink(Data($0)) }
                 }
-                sink(chunk)
                 left -= n
             }
         }

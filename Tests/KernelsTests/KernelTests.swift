@@ -1,0 +1,104 @@
+import Kernels
+import XCTest
+
+/// Fast kernels against their naive twins, on awkward shapes (partial FP8 blocks, odd lengths).
+final class KernelTests: XCTestCase {
+    var rng = SystemRandomNumberGenerator()
+
+    func randomValues(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) } }
+
+    func fp8Matrix(rows: Int, cols: Int) -> Matrix {
+        let codes = (0..<(rows * cols)).map { _ in FP8.encode(Float.random(in: -300...300, using: &rng)) }
+        let buffer = OwnedBuffer(bytes: codes.count)
+        codes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let scales = randomValues(Matrix.scaleRows(rows) * Matrix.scaleCols(cols)).map { abs($0) * 0.01 + 1e-4 }
+        return Matrix(rows: rows, cols: cols, format: .fp8, base: UnsafeRawPointer(buffer.pointer), blockScales: scales, owner: buffer)
+    }
+
+    func halfMatrix(rows: Int, cols: Int, format: WeightFormat) -> Matrix {
+        let bits = randomValues(rows * cols).map { format == .bf16 ? BF16.encode($0) : F16.encode($0) }
+        let buffer = OwnedBuffer(bytes: bits.count * 2)
+        bits.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return Matrix(rows: rows, cols: cols, format: format, base: UnsafeRawPointer(buffer.pointer), owner: buffer)
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float, _ message: String) {
+        XCTAssertEqual(a.count, b.count, message)
+        let scale = b.map(abs).max() ?? 1
+        for (x, y) in zip(a, b) where abs(x - y) > tolerance * max(scale, 1) {
+            XCTFail("\(message): \(x) vs \(y)"); return
+        }
+    }
+
+    func testLinearMatchesNaiveForEveryFormat() {
+        for (rows, cols) in [(1, 1), (5, 17), (130, 200), (257, 384), (64, 1000)] {
+            let matrices = [fp8Matrix(rows: rows, cols: cols), halfMatrix(rows: rows, cols: cols, format: .bf16),
+                            halfMatrix(rows: rows, cols: cols, format: .f16), Matrix(rows: rows, cols: cols, values: randomValues(rows * cols))]
+            for w in matrices {
+                for tokens in [1, 2, 3, 7] {
+                    let x = randomValues(tokens * cols)
+                    assertClose(linear(x, w), naiveLinear(x, w), 1e-5, "\(w.format) [\(rows), \(cols)] × \(tokens) tokens")
+                }
+            }
+        }
+    }
+
+    func testFP8BlockScalesApplyPerBlockIncludingPartialEdges() {
+        let rows = 130, cols = 200
+        let codes = (0..<(rows * cols)).map { UInt8(truncatingIfNeeded: $0 * 7) & 0x77 }  // finite codes only
+        let scales: [Float] = [1, 2, 3, 4]  // [2, 2] blocks; the second row and column of blocks are partial
+        let buffer = OwnedBuffer(bytes: codes.count)
+        codes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let w = Matrix(rows: rows, cols: cols, format: .fp8, base: UnsafeRawPointer(buffer.pointer), blockScales: scales, owner: buffer)
+        let dense = w.dequantized()
+        for (r, c, block) in [(0, 0, 0), (127, 127, 0), (0, 128, 1), (128, 0, 2), (129, 199, 3), (5, 130, 1)] {
+            XCTAssertEqual(dense[r * cols + c], FP8.decode(codes[r * cols + c]) * scales[block], "(\(r), \(c))")
+        }
+    }
+
+    func testGroupedLinearMatchesPerGroupLinear() {
+        let groups = 3, inDim = 20, outPer = 7, tokens = 2
+        let w = Matrix(rows: groups * outPer, cols: inDim, values: randomValues(groups * outPer * inDim))
+        let x = randomValues(tokens * groups * inDim)
+        let y = groupedLinear(x, w, groups: groups)
+        for t in 0..<tokens {
+            for g in 0..<groups {
+                for o in 0..<outPer {
+                    var s: Float = 0
+                    for i in 0..<inDim { s += w.element(g * outPer + o, i) * x[(t * groups + g) * inDim + i] }
+                    XCTAssertEqual(y[(t * groups + g) * outPer + o], s, accuracy: 1e-4)
+                }
+            }
+        }
+    }
+
+    func testLatentAttentionMatchesNaive() {
+        let heads = 3, latent = 37, rope = 8, n = 50
+        let keys = randomValues(n * (latent + rope)), ql = randomValues(heads * latent), qr = randomValues(heads * rope)
+        let fast = keys.withUnsafeBufferPointer {
+            latentAttention(qLatent: ql, qRope: qr, keys: $0, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
+        }
+        let slow = naiveLatentAttention(qLatent: ql, qRope: qr, keys: keys, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
+        assertClose(fast, slow, 1e-5, "latent attention")
+    }
+
+    func testIndexScoresMatchDirectFormula() {
+        let heads = 4, dim = 16, n = 40
+        for format in [PackedRows.Format.f32, .fp8] {
+            let keys = PackedRows(format: format, width: dim, capacity: n, block: dim)
+            for s in 0..<n { keys.set(s, randomValues(dim)[...]) }
+            let q = randomValues(heads * dim), w = randomValues(heads)
+            let scores = indexScores(q: q, headWeights: w, keys: keys, count: n)
+            for s in 0..<n {
+                let k = keys.row(s)
+                var expected: Float = 0
+                for j in 0..<heads {
+                    var d: Float = 0
+                    for i in 0..<dim { d += q[j * dim + i] * k[i] }
+                    expected += w[j] * max(d, 0)
+                }
+                XCTAssertEqual(scores[s], expected, accuracy: 1e-4, "\(format) key \(s)")
+            }
+        }
+    }
+}
