@@ -1,7 +1,8 @@
 import Kernels
 
 /// DeepSeek Sparse Attention's lightning indexer: scores every earlier position for each query
-/// and keeps the top `index_topk` (spec §4).
+/// and keeps the top `index_topk` (spec §4). Each rank scores the positions it caches; the global
+/// top-k is the exact merge of the ranks' local top-k lists.
 struct Indexer: Sendable {
     let wqB: Linear          // [heads·headDim, q_lora_rank]
     let wk: Linear           // [headDim, dim]
@@ -20,26 +21,28 @@ struct Indexer: Sendable {
         weightsProj = try Linear(ckpt, prefix + ".weights_proj", in: c.hiddenSize, out: heads)
     }
 
-    /// Stores the keys of `positions` in `keys` and returns, per query, the selected positions
-    /// (ascending), or nil when every visible position is selected (at most `index_topk`).
+    /// Caches the keys of this rank's `positions` and returns, per query, the selected positions
+    /// (ascending, over all ranks), or nil when every visible position is selected.
     /// `x`: `[T, dim]` normed hidden states; `qr`: `[T, q_lora_rank]`.
-    func callAsFunction(_ x: [Float], _ qr: [Float], positions: Range<Int>, keys: PackedRows,
-                        rope: Rope, fp8: Bool) -> [[Int32]?] {
-        let t = positions.count
+    func callAsFunction(_ x: [Float], _ qr: [Float], positions: Range<Int>, layer: Int, cache: KVCache,
+                        rope: Rope, comm: Collectives) -> [[Int32]?] {
+        let t = positions.count, plan = cache.plan, keys = cache.indexKeys[layer], fp8 = cache.options.indexer == .fp8
         var k = layerNorm(wk(x), weight: kNormWeight, bias: kNormBias, eps: 1e-6)  // [T, headDim]
-        for i in 0..<t {
-            rope.applyHalfSplit(&k, offset: i * headDim, position: positions.lowerBound + i)
+        for i in 0..<t where cache.owns(positions.lowerBound + i) {
+            let p = positions.lowerBound + i
+            rope.applyHalfSplit(&k, offset: i * headDim, position: p)
             if fp8 { hadamard(&k, offset: i * headDim, count: headDim) }
-            keys.set(positions.lowerBound + i, k[(i * headDim)..<((i + 1) * headDim)])
+            keys.set(plan.localRow(p), k[(i * headDim)..<((i + 1) * headDim)])
         }
-        guard positions.upperBound > selectCount else { return Array(repeating: nil, count: t) }
+        let sparse = (0..<t).filter { positions.lowerBound + $0 + 1 > selectCount }
+        guard !sparse.isEmpty else { return Array(repeating: nil, count: t) }
 
         var q = wqB(qr)  // [T, heads, headDim]
         let w = weightsProj(x)  // [T, heads]
         let headScale = 1 / (Float(heads).squareRoot() * Float(headDim).squareRoot())
-        return (0..<t).map { i -> [Int32]? in
+        var counts = [Int32](), localPositions = [Int32](), localScores = [Float]()  // local top-k per sparse query
+        for i in sparse {
             let p = positions.lowerBound + i
-            guard p + 1 > selectCount else { return nil }
             var headWeights = (0..<heads).map { w[i * heads + $0] * headScale }
             for j in 0..<heads {
                 let offset = (i * heads + j) * headDim
@@ -52,9 +55,26 @@ struct Indexer: Sendable {
                 }
             }
             let qi = Array(q[(i * heads * headDim)..<((i + 1) * heads * headDim)])
-            let scores = indexScores(q: qi, headWeights: headWeights, keys: keys, count: p + 1)
-            return scores.withUnsafeBufferPointer { topK($0, selectCount) }
+            let scores = indexScores(q: qi, headWeights: headWeights, keys: keys, count: plan.localCount(p + 1))
+            let rows = scores.withUnsafeBufferPointer { topK($0, selectCount) }
+            counts.append(Int32(rows.count))
+            localPositions += rows.map { Int32(plan.position(ofLocalRow: Int($0))) }
+            localScores += rows.map { scores[Int($0)] }
         }
+        let allCounts = comm.allGather(counts), allPositions = comm.allGather(localPositions), allScores = comm.allGather(localScores)
+        var selected = [[Int32]?](repeating: nil, count: t)
+        var offsets = [Int](repeating: 0, count: comm.size)
+        for (n, i) in sparse.enumerated() {
+            var candidates = [(score: Float, position: Int32)]()
+            for r in 0..<comm.size {
+                let c = Int(allCounts[r][n])
+                for j in offsets[r]..<(offsets[r] + c) { candidates.append((allScores[r][j], allPositions[r][j])) }
+                offsets[r] += c
+            }
+            candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.position < $1.position }
+            selected[i] = candidates.prefix(selectCount).map(\.position).sorted()
+        }
+        return selected
     }
 
     /// One vector as e4m3 codes with a single power-of-two scale (`act_quant` with one block).

@@ -1,10 +1,13 @@
 import Kernels
 
-/// The cache of one sequence: for every layer and position the MLA latent (`kv_lora_rank`), the
-/// rotated rope key (`qk_rope_head_dim`) and, on V3.2 checkpoints, the indexer key — FP8 code with
-/// its power-of-two scale (`--indexer fp8`) or fp32 (`--indexer f32`).
+/// The cache of one sequence on one rank: for each layer and each position this rank owns (see
+/// `ShardPlan`) the MLA latent (`kv_lora_rank`), the rotated rope key (`qk_rope_head_dim`) and, on
+/// V3.2 checkpoints, the indexer key — FP8 code with its power-of-two scale (`--indexer fp8`) or
+/// fp32 (`--indexer f32`). Local rows ascend with positions.
 public final class KVCache {
     public let options: InferenceOptions
+    public let plan: ShardPlan
+    /// Positions of the sequence (over all ranks) the cache can hold.
     public let capacity: Int
     /// Positions already computed; the next token goes to position `length`.
     public internal(set) var length = 0
@@ -12,24 +15,30 @@ public final class KVCache {
     let rope: [PackedRows]
     let indexKeys: [PackedRows]
 
-    /// A cache for up to `capacity` positions.
-    public init(config c: ModelConfig, options: InferenceOptions, capacity: Int) {
+    /// A cache for up to `capacity` positions, of which this rank holds its share.
+    public init(config c: ModelConfig, options: InferenceOptions, capacity: Int, plan: ShardPlan? = nil) {
         self.options = options
         self.capacity = capacity
-        let layers = c.numHiddenLayers
-        latent = (0..<layers).map { _ in PackedRows(format: options.kvCache, width: c.kvLoraRank, capacity: capacity) }
-        rope = (0..<layers).map { _ in
-            PackedRows(format: options.kvCache == .f32 ? .f32 : .bf16, width: c.qkRopeHeadDim, capacity: capacity)
-        }
+        let plan = plan ?? .single(c)
+        self.plan = plan
+        let rows = plan.localCount(capacity), layers = c.numHiddenLayers
+        latent = (0..<layers).map { _ in PackedRows(format: options.kvCache, width: c.kvLoraRank, capacity: rows) }
+        rope = (0..<layers).map { _ in PackedRows(format: options.kvCache == .f32 ? .f32 : .bf16, width: c.qkRopeHeadDim, capacity: rows) }
         if c.hasIndexer && options.attention == .sparse {
             let dim = c.indexHeadDim!
             indexKeys = (0..<layers).map { _ in
-                PackedRows(format: options.indexer == .fp8 ? .fp8 : .f32, width: dim, capacity: capacity, block: dim)
+                PackedRows(format: options.indexer == .fp8 ? .fp8 : .f32, width: dim, capacity: rows, block: dim)
             }
         } else {
             indexKeys = []
         }
     }
+
+    /// Whether this rank caches position `p`.
+    func owns(_ p: Int) -> Bool { plan.owner(of: p) == plan.rank }
+
+    /// Positions `0..<length` held by this rank.
+    public var localPositions: Int { plan.localCount(length) }
 
     /// Bytes held for each cached position over all layers.
     public var bytesPerPosition: Int {

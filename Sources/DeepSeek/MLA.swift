@@ -43,9 +43,10 @@ struct MLA: Sendable {
         indexer = c.hasIndexer ? try Indexer(ckpt, prefix + ".indexer") : nil
     }
 
-    /// `x`: `[T, dim]` (attn-normed) at `positions` → `[T, dim]`; writes the positions' keys into `cache`.
-    func callAsFunction(_ x: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope) -> [Float] {
-        let t = positions.count, qkDim = nope + ropeDim
+    /// `x`: `[T, dim]` (attn-normed) at `positions` → `[T, dim]`. Caches this rank's positions,
+    /// attends over the selected positions it holds, and merges the ranks' partial results.
+    func callAsFunction(_ x: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope, comm: Collectives) -> [Float] {
+        let t = positions.count, qkDim = nope + ropeDim, plan = cache.plan
         let qr = wqA.map { qNorm!($0(x)) } ?? x                  // [T, q_lora_rank]
         var q = wqB(qr)                                          // [T, heads, nope + rope]
         let kv = wkvA(x)                                         // [T, latent + rope]
@@ -53,39 +54,41 @@ struct MLA: Sendable {
         var kRope = kv.chunks(t, of: latent + ropeDim, taking: latent..<(latent + ropeDim))  // [T, rope]
         for i in 0..<t {
             let p = positions.lowerBound + i
-            rope.applyInterleaved(&kRope, offset: i * ropeDim, position: p)
             for h in 0..<heads { rope.applyInterleaved(&q, offset: (i * heads + h) * qkDim + nope, position: p) }
-            cache.latent[layer].set(p, cLatent[(i * latent)..<((i + 1) * latent)])
-            cache.rope[layer].set(p, kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
+            guard cache.owns(p) else { continue }
+            rope.applyInterleaved(&kRope, offset: i * ropeDim, position: p)
+            cache.latent[layer].set(plan.localRow(p), cLatent[(i * latent)..<((i + 1) * latent)])
+            cache.rope[layer].set(plan.localRow(p), kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
         }
         var selected = [[Int32]?](repeating: nil, count: t)
         if let indexer, cache.options.attention == .sparse {
-            selected = indexer(x, qr, positions: positions, keys: cache.indexKeys[layer], rope: rope,
-                               fp8: cache.options.indexer == .fp8)
+            selected = indexer(x, qr, positions: positions, layer: layer, cache: cache, rope: rope, comm: comm)
         }
 
         let qLatent = groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads)  // [T, heads, latent]
         let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
-        let all = (0..<Int32(positions.upperBound)).map { $0 }
+        let visible = (0..<Int32(plan.localCount(positions.upperBound))).map { $0 }  // local rows of every visible position
         let allKeys = selected.contains { $0 == nil }
-            ? gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], positions: all) : []
-        var o = [Float]()                                        // [T, heads, latent]
-        o.reserveCapacity(t * heads * latent)
+            ? gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: visible) : []
+        var partials = [Double]()                                // [T, heads, latent + 2]
+        partials.reserveCapacity(t * heads * (latent + 2))
         for i in 0..<t {
             let ql = Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)])
             let qp = Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)])
             if let sel = selected[i] {
-                let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], positions: sel)
-                o += keys.withUnsafeBufferPointer {
-                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: sel.count, heads: heads, latent: latent, rope: ropeDim, scale: scale)
+                let rows = sel.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
+                let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
+                partials += keys.withUnsafeBufferPointer {
+                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: rows.count, heads: heads, latent: latent, rope: ropeDim, scale: scale)
                 }
             } else {
-                o += allKeys.withUnsafeBufferPointer {
-                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: positions.lowerBound + i + 1, heads: heads,
-                                    latent: latent, rope: ropeDim, scale: scale)
+                partials += allKeys.withUnsafeBufferPointer {
+                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: plan.localCount(positions.lowerBound + i + 1),
+                                    heads: heads, latent: latent, rope: ropeDim, scale: scale)
                 }
             }
         }
+        let o = mergeAttention(comm.allGather(partials), heads: heads, latent: latent)  // [T, heads, latent]
         return wo(groupedLinear(o, wv, groups: heads))           // [T, heads, v] → [T, dim]
     }
 }

@@ -62,33 +62,40 @@ struct Gate: Sendable {
 }
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
+/// The coordinator routes and broadcasts the routing; each rank runs only the routed experts it
+/// owns (the others are never touched); the coordinator adds the shared experts; one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
-    let experts: [MLP]
+    let experts: [MLP?]  // nil: owned by another rank
     let shared: MLP?
 
-    init(_ ckpt: Checkpoint, _ prefix: String) throws {
+    init(_ ckpt: Checkpoint, _ prefix: String, plan: ShardPlan) throws {
         let c = ckpt.config
         gate = try Gate(ckpt, prefix + ".gate")
-        experts = try (0..<c.nRoutedExperts).map {
-            try MLP(ckpt, prefix + ".experts.\($0)", dim: c.hiddenSize, inter: c.moeIntermediateSize)
+        experts = try (0..<c.nRoutedExperts).map { e in
+            plan.experts.contains(e) ? try MLP(ckpt, prefix + ".experts.\(e)", dim: c.hiddenSize, inter: c.moeIntermediateSize) : nil
         }
-        shared = c.nSharedExperts > 0
+        shared = c.nSharedExperts > 0 && plan.rank == 0
             ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize) : nil
     }
 
-    /// `[T, dim] → [T, dim]`: each expert runs once over all the tokens routed to it.
-    func callAsFunction(_ x: [Float]) -> [Float] {
-        let routes = gate(x), dim = x.count / routes.count
-        var y = shared?(x) ?? [Float](repeating: 0, count: x.count)
+    /// `[T, dim] → [T, dim]`: each owned expert runs once over all the tokens routed to it.
+    func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
+        let routes = comm.isCoordinator ? gate(x) : []
+        let ids = comm.broadcast(routes.flatMap { $0.experts.map(Int32.init) })  // [T, topk]
+        let weights = comm.broadcast(routes.flatMap(\.weights))                // [T, topk]
+        let k = gate.topk, tokens = ids.count / k, dim = x.count / tokens
+        // fp64 partial sums: the fp32 result does not depend on how experts are split over ranks.
+        var y = [Double](repeating: 0, count: x.count)
+        if let shared { y = shared(x).map(Double.init) }
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
-        for (t, r) in routes.enumerated() { for (e, w) in zip(r.experts, r.weights) { tokensOf[e].append((t, w)) } }
+        for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
         for (e, assigned) in tokensOf.enumerated() where !assigned.isEmpty {
-            let out = experts[e](assigned.flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
+            let out = experts[e]!(assigned.flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
             for (i, a) in assigned.enumerated() {
-                for d in 0..<dim { y[a.token * dim + d] += a.weight * out[i * dim + d] }
+                for d in 0..<dim { y[a.token * dim + d] += Double(a.weight * out[i * dim + d]) }
             }
         }
-        return y
+        return comm.allReduceSum(y).map(Float.init)
     }
 }

@@ -6,59 +6,71 @@ struct Block: Sendable {
     let ffnNorm: RMSNorm
     let mlp: MLP?, moe: MoE?
 
-    init(_ ckpt: Checkpoint, layer: Int) throws {
+    init(_ ckpt: Checkpoint, layer: Int, plan: ShardPlan) throws {
         let c = ckpt.config, prefix = "model.layers.\(layer)"
         attnNorm = try RMSNorm(ckpt, prefix + ".input_layernorm", dim: c.hiddenSize)
         attn = try MLA(ckpt, prefix + ".self_attn")
         ffnNorm = try RMSNorm(ckpt, prefix + ".post_attention_layernorm", dim: c.hiddenSize)
         if c.isMoE(layer: layer) {
-            mlp = nil; moe = try MoE(ckpt, prefix + ".mlp")
+            mlp = nil; moe = try MoE(ckpt, prefix + ".mlp", plan: plan)
         } else {
             mlp = try MLP(ckpt, prefix + ".mlp", dim: c.hiddenSize, inter: c.intermediateSize); moe = nil
         }
     }
 
     /// `[T, dim] → [T, dim]`.
-    func callAsFunction(_ h: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope) -> [Float] {
+    func callAsFunction(_ h: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope, comm: Collectives) -> [Float] {
         var x = h
-        let a = attn(attnNorm(h), positions: positions, layer: layer, cache: cache, rope: rope)
+        let a = attn(attnNorm(h), positions: positions, layer: layer, cache: cache, rope: rope, comm: comm)
         for i in x.indices { x[i] += a[i] }
         let f = ffnNorm(x)
-        let m = moe?(f) ?? mlp!(f)
+        let m = moe?(f, comm: comm) ?? mlp!(f)
         for i in x.indices { x[i] += m[i] }
         return x
     }
 }
 
-/// The whole model: embedding, decoder layers, final norm, LM head (spec §2).
+/// The whole model on one rank: embedding, decoder layers, final norm, LM head (spec §2).
+/// Every rank runs the same steps on the same tokens; `comm` joins them at the MoE and attention.
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let checkpoint: Checkpoint
+    public let comm: Collectives
+    public let plan: ShardPlan
     let embed: Embedding
     let layers: [Block]
     let norm: RMSNorm
     let head: Linear
     let rope: Rope
 
-    /// Builds the model over a checkpoint's mapped tensors, checking each against the config.
-    public init(checkpoint: Checkpoint) throws {
+    /// Builds this rank's part of the model over a checkpoint's mapped tensors, checking each
+    /// against the config.
+    public init(checkpoint: Checkpoint, comm: Collectives = SingleRank()) throws {
         let c = checkpoint.config
         self.checkpoint = checkpoint
+        self.comm = comm
         config = c
+        plan = try ShardPlan(rank: comm.rank, ranks: comm.size, config: c)
         embed = Embedding(weight: try checkpoint.matrix("model.embed_tokens", rows: c.vocabSize, cols: c.hiddenSize))
-        layers = try (0..<c.numHiddenLayers).map { try Block(checkpoint, layer: $0) }
+        layers = try (0..<c.numHiddenLayers).map { [plan] in try Block(checkpoint, layer: $0, plan: plan) }
         norm = try RMSNorm(checkpoint, "model.norm", dim: c.hiddenSize)
         head = try Linear(checkpoint, "lm_head", in: c.hiddenSize, out: c.vocabSize)
         rope = Rope(config: c)
     }
 
     /// Opens the checkpoint in `directory` and builds the model.
-    public convenience init(directory: String) throws {
-        try self.init(checkpoint: Checkpoint(directory: directory))
+    public convenience init(directory: String, comm: Collectives = SingleRank()) throws {
+        try self.init(checkpoint: Checkpoint(directory: directory), comm: comm)
     }
 
-    /// Runs `tokens` at the next positions of `cache` and returns the logits of every token
-    /// (`[T, vocab]`), or of the last one only (`[1, vocab]`) when `allLogits` is false.
+    /// An empty cache for this rank's share of `capacity` positions.
+    public func makeCache(options: InferenceOptions, capacity: Int) -> KVCache {
+        KVCache(config: config, options: options, capacity: capacity, plan: plan)
+    }
+
+    /// Runs `tokens` at the next positions of `cache` and returns, on the coordinator, the logits
+    /// of every token (`[T, vocab]`), or of the last one only (`[1, vocab]`) when `allLogits` is
+    /// false; other ranks return `[]`.
     public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = true) throws -> [Float] {
         guard !tokens.isEmpty else { throw ModelError("no tokens to run") }
         if let bad = tokens.firstIndex(where: { $0 < 0 || $0 >= config.vocabSize }) {
@@ -70,9 +82,10 @@ public final class Transformer: @unchecked Sendable {
         }
         var h = embed(tokens)  // [T, dim]
         for (l, block) in layers.enumerated() {
-            h = block(h, positions: positions, layer: l, cache: cache, rope: rope)
+            h = block(h, positions: positions, layer: l, cache: cache, rope: rope, comm: comm)
         }
         cache.length = positions.upperBound
+        guard comm.isCoordinator else { return [] }
         if !allLogits { h = Array(h.suffix(config.hiddenSize)) }
         return head(norm(h))
     }

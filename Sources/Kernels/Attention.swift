@@ -20,20 +20,25 @@ public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
     return y
 }
 
-/// Absorbed-MLA attention of one query over `n` gathered keys.
+/// Absorbed-MLA attention of one query over `n` gathered keys, as a partial result that merges
+/// with other ranks' partials (`mergeAttention`). Accumulation is in fp64 from fp32 scores, so
+/// however the keys are split over ranks the merged fp32 result is the same.
 /// `keys` is `[n, latent + rope]` (each row the cached latent then the rope key); `qLatent` is
-/// `[heads, latent]`, `qRope` `[heads, rope]`. Returns `[heads, latent]`: `Σ_s softmax_s(scale ·
-/// (qLatent·latent_s + qRope·rope_s)) · latent_s`.
+/// `[heads, latent]`, `qRope` `[heads, rope]`; scores are `scale · (qLatent·latent_s + qRope·rope_s)`.
+/// Returns `[heads, latent + 2]`: per head `Σ_s exp(score_s − max)·latent_s`, `Σ_s exp(score_s − max)`
+/// and `max` (0, 0 and −∞ when `n` is 0).
 public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, count n: Int,
-                            heads: Int, latent: Int, rope: Int, scale: Float) -> [Float] {
-    let width = latent + rope
+                            heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
+    let width = latent + rope, stride = latent + 2
     precondition(keys.count >= n * width && qLatent.count == heads * latent && qRope.count == heads * rope)
-    var out = [Float](repeating: 0, count: heads * latent)
+    var out = [Double](repeating: 0, count: heads * stride)
     qLatent.withUnsafeBufferPointer { ql in
         qRope.withUnsafeBufferPointer { qr in
             out.withUnsafeMutableBufferPointer { op in
-                let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!, kb = keys.baseAddress!
+                let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!, kb = keys.baseAddress
                 Parallel.forEach(heads) { h in
+                    let o = ob + h * stride
+                    guard n > 0, let kb else { o[latent + 1] = -.infinity; return }
                     let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
                     defer { p.deallocate() }
                     var m = -Float.infinity
@@ -42,10 +47,14 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
                         p[s] = scale * (dotF32(qlb + h * latent, k, latent) + dotF32(qrb + h * rope, k + latent, rope))
                         m = Swift.max(m, p[s])
                     }
-                    var sum: Float = 0
-                    for s in 0..<n { p[s] = exp(p[s] - m); sum += p[s] }
-                    let o = ob + h * latent
-                    for s in 0..<n { axpy(p[s] / sum, kb + s * width, o, latent) }
+                    var sum = 0.0
+                    for s in 0..<n {
+                        let e = exp(Double(p[s]) - Double(m))
+                        sum += e
+                        axpyDouble(e, kb + s * width, o, latent)
+                    }
+                    o[latent] = sum
+                    o[latent + 1] = Double(m)
                 }
             }
         }
@@ -53,7 +62,28 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
     return out
 }
 
-/// Naive twin of `latentAttention`, in fp64.
+/// Merges partial attention results of the same queries (`[queries, heads, latent + 2]` each, as
+/// `latentAttention` returns them) into `[queries, heads, latent]`: the softmax-weighted sum over
+/// the union of their keys, rescaling each part by `exp(max − global max)` in fp64.
+public func mergeAttention(_ parts: [[Double]], heads: Int, latent: Int) -> [Float] {
+    let stride = latent + 2, rows = parts[0].count / stride
+    var out = [Float](repeating: 0, count: rows * latent)
+    var acc = [Double](repeating: 0, count: latent)
+    for r in 0..<rows {
+        let m = parts.reduce(-Double.infinity) { Swift.max($0, $1[r * stride + latent + 1]) }
+        var total = 0.0
+        for i in 0..<latent { acc[i] = 0 }
+        for part in parts where part[r * stride + latent + 1] > -.infinity {
+            let w = exp(part[r * stride + latent + 1] - m)
+            total += w * part[r * stride + latent]
+            for i in 0..<latent { acc[i] += w * part[r * stride + i] }
+        }
+        for i in 0..<latent { out[r * latent + i] = Float(acc[i] / total) }
+    }
+    return out
+}
+
+/// Naive twin of `latentAttention` followed by `mergeAttention`: `[heads, latent]`.
 public func naiveLatentAttention(qLatent: [Float], qRope: [Float], keys: [Float], count n: Int,
                                  heads: Int, latent: Int, rope: Int, scale: Float) -> [Float] {
     let width = latent + rope
@@ -76,15 +106,15 @@ public func naiveLatentAttention(qLatent: [Float], qRope: [Float], keys: [Float]
     return out
 }
 
-/// Gathers rows `positions` of `latent` and `rope` into one `[n, latent.width + rope.width]` buffer.
-public func gatherKeys(latent: PackedRows, rope: PackedRows, positions: [Int32]) -> [Float] {
-    let width = latent.width + rope.width, n = positions.count
+/// Gathers `rows` of `latent` and `rope` into one `[n, latent.width + rope.width]` buffer.
+public func gatherKeys(latent: PackedRows, rope: PackedRows, rows: [Int32]) -> [Float] {
+    let width = latent.width + rope.width, n = rows.count
     return [Float](unsafeUninitializedCapacity: n * width) { buf, count in
         let b = buf.baseAddress!
         Parallel.forRanges(n, minPerTask: 64) { range in
             for i in range {
-                latent.decode(Int(positions[i]), into: b + i * width)
-                rope.decode(Int(positions[i]), into: b + i * width + latent.width)
+                latent.decode(Int(rows[i]), into: b + i * width)
+                rope.decode(Int(rows[i]), into: b + i * width + latent.width)
             }
         }
         count = n * width

@@ -1,4 +1,5 @@
-// SIMD dot products. FP8 e4m3 is widened through half precision: shifting the 7 low bits left
+// SIMD dot products, all with one summation order (two 8-wide accumulators, then the scalar
+// tail), so a dot over decoded values equals the fused one bit for bit. FP8 e4m3 is widened through half precision: shifting the 7 low bits left
 // by 7 and the sign by 8 gives the binary16 of `value × 2^-8` for every finite code (normal and
 // subnormal), which F16C converts 8 at a time; the 2^8 is folded into the block scales.
 
@@ -55,16 +56,21 @@ func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) ->
 /// Σ f16(w[i]) · x[i].
 @inline(__always)
 func f16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var a = SIMD8<Float>()
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
     var i = 0
-    while i + 8 <= n {
-        let h = UnsafeRawPointer(w + i).loadUnaligned(as: SIMD8<UInt16>.self)
-        a.addProduct(SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self)), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        i += 8
+    while i + 16 <= n {
+        a0.addProduct(f16x8(w + i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        a1.addProduct(f16x8(w + i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        i += 16
     }
-    var s = a.sum()
+    var s = (a0 + a1).sum()
     while i < n { s += F16.decode(w[i]) * x[i]; i += 1 }
     return s
+}
+
+@inline(__always)
+func f16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
+    SIMD8<Float>(unsafeBitCast(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self), to: SIMD8<Float16>.self))
 }
 
 /// Σ a[i] · b[i] in fp32.
@@ -94,4 +100,18 @@ public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointe
         i += 8
     }
     while i < n { y[i] += a * x[i]; i += 1 }
+}
+
+/// `y[i] += a · x[i]` with fp64 accumulation.
+@inline(__always)
+public func axpyDouble(_ a: Double, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+    var i = 0
+    let av = SIMD4<Double>(repeating: a)
+    while i + 4 <= n {
+        let xv = SIMD4<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD4<Float>.self))
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD4<Double>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: yv.addingProduct(av, xv), as: SIMD4<Double>.self)
+        i += 4
+    }
+    while i < n { y[i] += a * Double(x[i]); i += 1 }
 }

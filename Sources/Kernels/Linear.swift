@@ -1,5 +1,7 @@
 /// `y = x · Wᵀ`: the linear layer of every weight format, with FP8 block scales applied inside.
 /// Parallel over output rows, so each weight row is read once per call whatever the token count.
+/// Each output is bit-identical whatever the token count (one summation order for both paths),
+/// so chunked prefill and decode reproduce a full prefill exactly.
 public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>) {
     let k = w.cols, n = w.rows
     Parallel.forRanges(n, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in
@@ -10,8 +12,8 @@ public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: U
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)
         defer { scratch.deallocate() }
         for r in rows {
-            w.decodeRow(r, into: scratch)
-            for t in 0..<m { y[t * n + r] = dotF32(scratch, x + t * k, k) }
+            w.decodeRow(r, into: scratch, scaled: false)
+            for t in 0..<m { y[t * n + r] = w.dot(row: r, decoded: scratch, x + t * k) }
         }
     }
 }
@@ -63,8 +65,24 @@ extension Matrix {
         }
     }
 
-    /// Writes row `r` as fp32 into `out` (`cols` values).
-    func decodeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+    /// `row r · x` from the row as `decodeRow(scaled: false)` wrote it, summed exactly as `dot(row:)`.
+    @inline(__always)
+    func dot(row r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>) -> Float {
+        guard format == .fp8 else { return dotF32(decoded, x, cols) }
+        let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(cols)
+        var total: Float = 0
+        var c = 0, b = 0
+        while c < cols {
+            let len = Swift.min(Matrix.blockSize, cols - c)
+            total += dotF32(decoded + c, x + c, len) * scales[scaleRow + b]
+            c += len; b += 1
+        }
+        return total
+    }
+
+    /// Writes row `r` as fp32 into `out` (`cols` values); `scaled: false` leaves FP8 block scales
+    /// out (values × 2^-8, for `dot(row:decoded:_:)`).
+    func decodeRow(_ r: Int, into out: UnsafeMutablePointer<Float>, scaled: Bool = true) {
         let k = cols
         switch format {
         case .fp8:
@@ -72,7 +90,7 @@ extension Matrix {
             let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(k)
             var c = 0, b = 0
             while c < k {
-                let len = Swift.min(Matrix.blockSize, k - c), s = scales[scaleRow + b]
+                let len = Swift.min(Matrix.blockSize, k - c), s = scaled ? scales[scaleRow + b] : 1
                 var i = 0
                 while i + 8 <= len {
                     let v = fp8x8(codes + c + i) * s

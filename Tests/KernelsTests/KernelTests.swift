@@ -72,14 +72,19 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testLatentAttentionMatchesNaive() {
-        let heads = 3, latent = 37, rope = 8, n = 50
-        let keys = randomValues(n * (latent + rope)), ql = randomValues(heads * latent), qr = randomValues(heads * rope)
-        let fast = keys.withUnsafeBufferPointer {
-            latentAttention(qLatent: ql, qRope: qr, keys: $0, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
-        }
+    /// One partial, and the merge of partials over a split of the keys, equal the naive softmax.
+    func testLatentAttentionPartialsMergeToNaive() {
+        let heads = 3, latent = 37, rope = 8, n = 50, width = latent + rope
+        let keys = randomValues(n * width, scale: 2), ql = randomValues(heads * latent), qr = randomValues(heads * rope)
         let slow = naiveLatentAttention(qLatent: ql, qRope: qr, keys: keys, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
-        assertClose(fast, slow, 1e-5, "latent attention")
+        for cuts in [[0, n], [0, 0, 20, n], [0, 13, 14, 40, n]] {
+            let parts = zip(cuts, cuts.dropFirst()).map { lo, hi in
+                Array(keys[(lo * width)..<(hi * width)]).withUnsafeBufferPointer {
+                    latentAttention(qLatent: ql, qRope: qr, keys: $0, count: hi - lo, heads: heads, latent: latent, rope: rope, scale: 0.3)
+                }
+            }
+            assertClose(mergeAttention(parts, heads: heads, latent: latent), slow, 1e-5, "split \(cuts)")
+        }
     }
 
     func testIndexScoresMatchDirectFormula() {

@@ -1,0 +1,40 @@
+/// How the work and memory of one model are spread over `ranks` ranks (design §4): routed experts
+/// in contiguous id ranges, KV-cache positions in pages of 64 dealt round-robin; everything else
+/// replicated. Rank 0 is the coordinator.
+public struct ShardPlan: Sendable, Equatable {
+    public static let pageSize = 64
+    public let rank: Int
+    public let ranks: Int
+    public let expertCount: Int
+
+    /// Checks the layout against the model: every rank must own at least one routed expert.
+    public init(rank: Int, ranks: Int, config: ModelConfig) throws {
+        guard ranks >= 1, (0..<ranks).contains(rank) else { throw ModelError("invalid rank \(rank) of \(ranks)") }
+        let moe = (0..<config.numHiddenLayers).contains { config.isMoE(layer: $0) }
+        if moe && ranks > config.nRoutedExperts {
+            throw ModelError("\(ranks) ranks but only \(config.nRoutedExperts) routed experts: every rank must own at least one expert (use at most \(config.nRoutedExperts) ranks)")
+        }
+        self.rank = rank; self.ranks = ranks; expertCount = moe ? config.nRoutedExperts : 0
+    }
+
+    /// The single-process plan.
+    public static func single(_ config: ModelConfig) -> ShardPlan { try! ShardPlan(rank: 0, ranks: 1, config: config) }
+
+    /// Routed experts of rank `r` (contiguous; sizes differ by at most one).
+    public func experts(of r: Int) -> Range<Int> { (r * expertCount / ranks)..<((r + 1) * expertCount / ranks) }
+    /// This rank's routed experts.
+    public var experts: Range<Int> { experts(of: rank) }
+
+    /// The rank that caches position `p`.
+    public func owner(of p: Int) -> Int { (p / Self.pageSize) % ranks }
+    /// Where this rank stores its position `p` (rows ascend with positions).
+    public func localRow(_ p: Int) -> Int { (p / Self.pageSize / ranks) * Self.pageSize + p % Self.pageSize }
+    /// The position held in this rank's local row `row`.
+    public func position(ofLocalRow row: Int) -> Int { ((row / Self.pageSize) * ranks + rank) * Self.pageSize + row % Self.pageSize }
+    /// How many of positions `0..<n` this rank holds.
+    public func localCount(_ n: Int) -> Int {
+        let fullPages = n / Self.pageSize, tail = n % Self.pageSize
+        let mine = fullPages / ranks + (fullPages % ranks > rank ? 1 : 0)
+        return mine * Self.pageSize + (fullPages % ranks == rank ? tail : 0)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// The communication the model needs between ranks. One primitive — every rank's bytes, in rank
+/// order — from which the rest derive; sums run in rank order on every rank, so all ranks hold
+/// bit-identical results. Model code calls these at named points and never calls MPI directly.
+public protocol Collectives: AnyObject, Sendable {
+    var rank: Int { get }
+    var size: Int { get }
+    /// Every rank's `data` (sizes may differ), in rank order, on every rank.
+    func allGatherBytes(_ data: [UInt8]) -> [[UInt8]]
+    /// Bytes this rank has sent and received so far.
+    var traffic: (sent: Int, received: Int) { get }
+}
+
+extension Collectives {
+    /// Whether this rank is the coordinator (rank 0).
+    public var isCoordinator: Bool { rank == 0 }
+
+    /// Every rank's values, in rank order.
+    public func allGather<T: BitwiseCopyable>(_ values: [T]) -> [[T]] {
+        let bytes = values.withUnsafeBytes { Array($0) }
+        return allGatherBytes(bytes).map { chunk in
+            chunk.withUnsafeBytes { raw in Array(raw.bindMemory(to: T.self)) }
+        }
+    }
+
+    /// The element-wise sum over ranks, added in rank order (identical on every rank).
+    public func allReduceSum<T: BitwiseCopyable & AdditiveArithmetic>(_ values: [T]) -> [T] {
+        if size == 1 { return values }
+        let parts = allGather(values)
+        var sum = parts[0]
+        for p in parts.dropFirst() { for i in sum.indices { sum[i] += p[i] } }
+        return sum
+    }
+
+    /// `values` of rank `root`, on every rank (other ranks' arguments are ignored).
+    public func broadcast<T: BitwiseCopyable>(_ values: [T], root: Int = 0) -> [T] {
+        if size == 1 { return values }
+        return allGather(rank == root ? values : [])[root]
+    }
+
+    /// Waits until every rank gets here.
+    public func barrier() { _ = allGatherBytes([]) }
+}
+
+/// One process, no communication: the single-node fallback.
+public final class SingleRank: Collectives {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func allGatherBytes(_ data: [UInt8]) -> [[UInt8]] { [data] }
+    public var traffic: (sent: Int, received: Int) { (0, 0) }
+}
+
+/// `size` ranks as threads of one process, for tests: each thread gets its own `ThreadRanks`
+/// (`ThreadRanks.group(size)`) and they meet in shared rounds.
+public final class ThreadRanks: Collectives, @unchecked Sendable {
+    final class Round: @unchecked Sendable {
+        let size: Int
+        let lock = NSCondition()
+        var slots: [[UInt8]?]
+        var generation = 0, readers = 0
+        init(size: Int) { self.size = size; slots = Array(repeating: nil, count: size) }
+    }
+
+    public let rank: Int
+    public let size: Int
+    let round: Round
+    var sent = 0, received = 0
+
+    init(rank: Int, round: Round) { self.rank = rank; self.size = round.size; self.round = round }
+
+    /// The communicators of `size` threaded ranks, one per rank.
+    public static func group(_ size: Int) -> [ThreadRanks] {
+        let round = Round(size: size)
+        return (0..<size).map { ThreadRanks(rank: $0, round: round) }
+    }
+
+    /// Runs `body(communicator)` on `size` threads at once and returns their results in rank order.
+    public static func run<R>(_ size: Int, _ body: @escaping @Sendable (ThreadRanks) throws -> R) throws -> [R] {
+        let ranks = group(size)
+        let results = ResultBox<R>(count: size)
+        let threads = ranks.map { comm in
+            Thread { results.set(comm.rank, Result { try body(comm) }) }
+        }
+        threads.forEach { $0.stackSize = 8 << 20; $0.start() }
+        return try results.wait().map { try $0.get() }
+    }
+
+    public var traffic: (sent: Int, received: Int) { (sent, received) }
+
+    public func allGatherBytes(_ data: [UInt8]) -> [[UInt8]] {
+        let r = round
+        r.lock.lock(); defer { r.lock.unlock() }
+        while r.slots[rank] != nil { r.lock.wait() }  // the previous round is still being read
+        r.slots[rank] = data
+        let generation = r.generation
+        if r.slots.allSatisfy({ $0 != nil }) { r.generation += 1; r.lock.broadcast() }
+        while r.generation == generation { r.lock.wait() }
+        let all = r.slots.map { $0! }
+        r.readers += 1
+        if r.readers == size {
+            r.readers = 0
+            r.slots = Array(repeating: nil, count: size)
+            r.lock.broadcast()
+        }
+        sent += data.count * (size - 1)
+        received += all.enumerated().filter { $0.offset != rank }.reduce(0) { $0 + $1.element.count }
+        return all
+    }
+}
+
+/// Results of threads, collected for `ThreadRanks.run`.
+final class ResultBox<R>: @unchecked Sendable {
+    let lock = NSCondition()
+    var results: [Result<R, Error>?]
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<R, Error>) { lock.lock(); results[i] = r; lock.broadcast(); lock.unlock() }
+    func wait() -> [Result<R, Error>] {
+        lock.lock(); defer { lock.unlock() }
+        while results.contains(where: { $0 == nil }) { lock.wait() }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,54 @@
+import DeepSeek
+import Foundation
+import Kernels
+import XCTest
+
+/// Sharding over N simulated ranks (threads) gives the single-process answer: experts split into
+/// contiguous ranges (also when N does not divide the expert count), KV pages dealt round-robin,
+/// the indexer's global top-k merged from local lists, attention partials merged exactly.
+final class RankTests: XCTestCase {
+    static let directory: String = {
+        let dir = NSTemporaryDirectory() + "dsa-ranks-\(UUID().uuidString)"
+        try! ModelMaker(preset: ModelPreset.named("tiny"), overrides: ["index_topk": 40, "n_routed_experts": 12, "n_group": 4,
+                                                                      "topk_group": 2, "num_experts_per_tok": 3], seed: 3).write(to: dir)
+        return dir
+    }()
+    static let prompt = (0..<300).map { ($0 * 7919 + 13) % 1024 }
+
+    /// Rank 0's logits of a chunked prefill (250 tokens, then 50 one by one) on `ranks` ranks.
+    func logits(ranks: Int, _ options: InferenceOptions) throws -> [Float] {
+        let checkpoint = try Checkpoint(directory: Self.directory)
+        return try ThreadRanks.run(ranks) { comm in
+            let model = try Transformer(checkpoint: checkpoint, comm: comm)
+            let cache = model.makeCache(options: options, capacity: Self.prompt.count)
+            var out = try model.forward(Array(Self.prompt[0..<250]), cache: cache)
+            for t in Self.prompt[250...] { out += try model.forward([t], cache: cache) }
+            return out
+        }[0]
+    }
+
+    func testEveryRankCountMatchesOneProcess() throws {
+        for options in [InferenceOptions(), InferenceOptions(indexer: .f32, kvCache: .f32), InferenceOptions(attention: .dense)] {
+            let single = try logits(ranks: 1, options)
+            for ranks in [2, 3, 4, 5] {
+                let diff = maxAbsDiff(try logits(ranks: ranks, options), single)
+                print("\(ranks) simulated ranks, \(options.attention)/\(options.indexer)/\(options.kvCache): max |Δlogit| vs 1 rank = \(diff)")
+                XCTAssertLessThanOrEqual(diff, 1e-4, "\(ranks) ranks, \(options)")
+            }
+        }
+    }
+
+    func testPlanSplitsExpertsAndPages() throws {
+        let config = try ModelConfig.load(directory: Self.directory)
+        let plans = try (0..<5).map { try ShardPlan(rank: $0, ranks: 5, config: config) }
+        XCTAssertEqual(plans.map(\.experts), [0..<2, 2..<4, 4..<7, 7..<9, 9..<12])
+        XCTAssertEqual(plans.map { $0.localCount(300) }.reduce(0, +), 300)
+        for p in [0, 63, 64, 299, 320] {
+            let plan = plans[plans[0].owner(of: p)]
+            XCTAssertEqual(plan.position(ofLocalRow: plan.localRow(p)), p)
+        }
+        XCTAssertThrowsError(try ShardPlan(rank: 0, ranks: 13, config: config)) { error in
+            XCTAssertTrue("\(error)".contains("13 ranks but only 12 routed experts"), "\(error)")
+        }
+    }
+}
