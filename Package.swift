@@ -30,11 +30,17 @@ let package = Package(
     ],
     targets: [
         .target(name: "Kernels", swiftSettings: cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(
+            name: "CMPI",
+            cSettings: [.unsafeFlags(["-I/usr/lib/x86_64-linux-gnu/openmpi/include", "-I/usr/include/x86_64-linux-gnu/mpi"])],
+            linkerSettings: [.linkedLibrary("mpi")]
+        ),
+        .target(name: "Cluster", dependencies: ["CMPI", "Kernels"]),
         .target(name: "DeepSeek", dependencies: ["Kernels", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "dsa",
             dependencies: [
-                "DeepSeek", "Kernels",
+                "DeepSeek", "Kernels", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

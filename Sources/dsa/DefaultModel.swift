@@ -10,8 +10,11 @@ enum DefaultModel {
         let home = ProcessInfo.processInfo.environment["DSA_HOME"]
             ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/swiftdsa")
         let dir = "\(home)/models/default-\(preset)-seed\(seed)"
-        if !FileManager.default.fileExists(atPath: dir + "/config.json") {
-            try ModelMaker(preset: try ModelPreset.named(preset), seed: seed).write(to: dir)
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: dir + "/config.json") {  // write aside, then rename: concurrent ranks never see half a model
+            let staging = "\(dir).partial-\(ProcessInfo.processInfo.processIdentifier)"
+            try ModelMaker(preset: try ModelPreset.named(preset), seed: seed).write(to: staging)
+            if (try? fm.moveItem(atPath: staging, toPath: dir)) == nil { try? fm.removeItem(atPath: staging) }
         }
         return dir
     }

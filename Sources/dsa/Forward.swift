@@ -12,7 +12,7 @@ struct Forward: ParsableCommand {
     @Option(help: "Comma-separated token ids.")
     var tokens: String
 
-    @Option(help: "Output .npy path.")
+    @Option(help: "Output .npy path (written by rank 0).")
     var out: String
 
     @Option(help: "Feed the prompt in chunks of this many tokens (default: one chunk).")
@@ -25,19 +25,22 @@ struct Forward: ParsableCommand {
     func run() throws {
         let ids = try parseTokens(tokens)
         let start = Date()
-        let model = try options.load()
-        let loaded = Date()
-        let cache = KVCache(config: model.config, options: options.inference, capacity: options.maxContext ?? ids.count)
-        var logits = [Float]()
-        var i = 0
-        while i < ids.count {
-            let n = min(chunk ?? ids.count, ids.count - i)
-            logits += try model.forward(Array(ids[i..<(i + n)]), cache: cache)
-            i += n
+        try options.withModel { model in
+            let loaded = Date()
+            let cache = model.makeCache(options: options.inference, capacity: options.maxContext ?? ids.count)
+            var logits = [Float]()
+            var i = 0
+            while i < ids.count {
+                let n = min(chunk ?? ids.count, ids.count - i)
+                logits += try model.forward(Array(ids[i..<(i + n)]), cache: cache)
+                i += n
+            }
+            let done = Date()
+            if options.verbose { RankReport.print(model: model, cache: cache, tokens: ids.count, trafficStart: (0, 0)) }
+            guard model.comm.isCoordinator else { return }
+            try NPY.write(logits, shape: [ids.count, model.config.vocabSize], to: out)
+            FileHandle.standardError.write(Data(String(format: "forward: %d tokens on %d rank(s), load %.2f s, compute %.2f s, wrote %@ [%d, %d]\n",
+                ids.count, model.comm.size, loaded.timeIntervalSince(start), done.timeIntervalSince(loaded), out, ids.count, model.config.vocabSize).utf8))
         }
-        try NPY.write(logits, shape: [ids.count, model.config.vocabSize], to: out)
-        let done = Date()
-        FileHandle.standardError.write(Data(String(format: "forward: %d tokens, load %.2f s, compute %.2f s, wrote %@ [%d, %d]\n",
-            ids.count, loaded.timeIntervalSince(start), done.timeIntervalSince(loaded), out, ids.count, model.config.vocabSize).utf8))
     }
 }

@@ -34,34 +34,38 @@ struct Generate: ParsableCommand {
     func run() throws {
         let prompt = try parseTokens(tokens)
         let t0 = Date()
-        let model = try options.load()
-        let cache = KVCache(config: model.config, options: options.inference, capacity: options.maxContext ?? prompt.count + maxTokens)
-        var sampler = Sampler(temperature: Float(temperature), seed: seed)
-        let t1 = Date()
-        var logits = try model.forward(prompt, cache: cache, allLogits: false)
-        let t2 = Date()
-        var generated = [Int]()
-        var finish = "length"
-        while true {
-            let next = sampler.sample(logits)
-            generated.append(next)
-            if !json { FileHandle.standardOutput.write(Data("\(generated.count > 1 ? "," : "")\(next)".utf8)) }
-            if next == model.config.eosTokenId && !ignoreEos { finish = "stop"; break }
-            if generated.count == maxTokens { break }
-            logits = try model.forward([next], cache: cache, allLogits: false)
+        try options.withModel { model in
+            let comm = model.comm
+            let cache = model.makeCache(options: options.inference, capacity: options.maxContext ?? prompt.count + maxTokens)
+            var sampler = Sampler(temperature: Float(temperature), seed: seed)
+            let t1 = Date()
+            var logits = try model.forward(prompt, cache: cache, allLogits: false)  // [1, vocab] on the coordinator
+            let t2 = Date(), decodeTraffic = comm.traffic
+            var generated = [Int]()
+            var finish = "length"
+            while true {
+                let next = Int(comm.broadcast([Int32(comm.isCoordinator ? sampler.sample(logits) : 0)])[0])
+                generated.append(next)
+                if !json && comm.isCoordinator { FileHandle.standardOutput.write(Data("\(generated.count > 1 ? "," : "")\(next)".utf8)) }
+                if next == model.config.eosTokenId && !ignoreEos { finish = "stop"; break }
+                if generated.count == maxTokens { break }
+                logits = try model.forward([next], cache: cache, allLogits: false)
+            }
+            let t3 = Date()
+            if options.verbose { RankReport.print(model: model, cache: cache, tokens: generated.count, trafficStart: decodeTraffic) }
+            guard comm.isCoordinator else { return }
+            if !json { print(); return }
+            let decodeSteps = max(generated.count - 1, 0), decodeTime = t3.timeIntervalSince(t2)
+            let result: [String: Any] = [
+                "prompt_tokens": prompt, "generated": generated, "finish_reason": finish, "ranks": comm.size,
+                "timings": [
+                    "load_s": t1.timeIntervalSince(t0), "prefill_s": t2.timeIntervalSince(t1), "time_to_first_token_s": t2.timeIntervalSince(t1),
+                    "prefill_tokens_per_s": Double(prompt.count) / t2.timeIntervalSince(t1),
+                    "decode_s": decodeTime, "decode_tokens_per_s": decodeSteps > 0 ? Double(decodeSteps) / decodeTime : 0,
+                ],
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         }
-        let t3 = Date()
-        if !json { print(); return }
-        let decodeSteps = max(generated.count - 1, 0), decodeTime = t3.timeIntervalSince(t2)
-        let result: [String: Any] = [
-            "prompt_tokens": prompt, "generated": generated, "finish_reason": finish,
-            "timings": [
-                "load_s": t1.timeIntervalSince(t0), "prefill_s": t2.timeIntervalSince(t1), "time_to_first_token_s": t2.timeIntervalSince(t1),
-                "prefill_tokens_per_s": Double(prompt.count) / t2.timeIntervalSince(t1),
-                "decode_s": decodeTime, "decode_tokens_per_s": decodeSteps > 0 ? Double(decodeSteps) / decodeTime : 0,
-            ],
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
     }
 }
 

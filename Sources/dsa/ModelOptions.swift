@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import DeepSeek
 import Foundation
 import Kernels
@@ -27,18 +28,40 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Positions the KV cache holds (default: prompt + new tokens).")
     var maxContext: Int?
 
+    @Option(help: "Under MPI: seconds to wait for a rank before ending the job.")
+    var rankTimeout: Double = 20
+
+    @Flag(help: "Print a per-rank report (experts, memory, KV positions, traffic per token).")
+    var verbose = false
+
     var inference: InferenceOptions { InferenceOptions(attention: attention, indexer: indexer, kvCache: kvCache) }
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxContext, maxContext < 1 { throw ValidationError("--max-context must be at least 1") }
+        if !(rankTimeout > 0) { throw ValidationError("--rank-timeout must be positive") }
     }
 
-    /// Loads the model named by `--model`, or the embedded default (created on first use).
-    func load() throws -> Transformer {
+    /// Runs `body` with this rank's part of the model named by `--model` (or the embedded
+    /// default): under mpirun every rank runs it together; alone, one process holds everything.
+    /// A rank that fails ends the whole job with its message.
+    func withModel(_ body: (Transformer) throws -> Void) throws {
         if let threads { Parallel.threads = threads }
-        let directory = try model ?? DefaultModel.directory()
-        return try Transformer(directory: directory)
+        let comm = try Launch.collectives(timeout: 600)  // the first exchange waits for the slowest load
+        let mpi = comm as? MPICollectives
+        do {
+            if comm.rank != 0 { comm.barrier() }  // the coordinator creates the default model first
+            let directory = try model ?? DefaultModel.directory()
+            if comm.rank == 0 { comm.barrier() }
+            let transformer = try Transformer(directory: directory, comm: comm)
+            comm.barrier()
+            mpi?.timeout = rankTimeout
+            try body(transformer)
+            mpi?.finish()
+        } catch {
+            if let mpi, mpi.size > 1 { mpi.abort("\(error)") }
+            throw error
+        }
     }
 }
 

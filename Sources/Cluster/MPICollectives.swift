@@ -1,0 +1,121 @@
+import CMPI
+import Foundation
+import Kernels
+
+/// `Collectives` over MPI. Each exchange gathers every rank's bytes on the coordinator, which
+/// sends the concatenation back; all waits poll with a deadline, so a rank that dies or stops
+/// answering ends the job (`MPI_Abort`) with a message naming it instead of hanging.
+public final class MPICollectives: Collectives, @unchecked Sendable {
+    public let rank: Int
+    public let size: Int
+    /// Seconds an exchange may wait for another rank before the job is aborted.
+    public var timeout: Double
+    private var round = 0
+    private var sent = 0, received = 0
+
+    /// Initialises MPI (call once per process).
+    public init(timeout: Double) throws {
+        var r: Int32 = 0, s: Int32 = 0
+        let rc = cmpi_init(&r, &s)
+        guard rc == 0 else { throw KernelError("MPI_Init failed: \(MPICollectives.text(rc))") }
+        rank = Int(r); size = Int(s); self.timeout = timeout
+    }
+
+    public var traffic: (sent: Int, received: Int) { (sent, received) }
+
+    /// This process's host name as MPI reports it.
+    public var hostName: String {
+        var buf = [CChar](repeating: 0, count: 256)
+        cmpi_processor_name(&buf, 256)
+        return String(cString: buf)
+    }
+
+    public func allGatherBytes(_ data: [UInt8]) -> [[UInt8]] {
+        round += 1
+        let tag = Int32(round % 30000 + 1), what = "exchange #\(round)"
+        if rank == 0 {
+            var parts = [[UInt8]](repeating: [], count: size)
+            parts[0] = data
+            for r in 1..<size { parts[r] = receive(from: r, tag: tag, what: what) }
+            var packed = [UInt8]()
+            for p in parts { withUnsafeBytes(of: UInt64(p.count).littleEndian) { packed += $0 } }
+            for p in parts { packed += p }
+            let requests = (1..<size).map { send(packed, to: $0, tag: tag) }
+            for (i, request) in requests.enumerated() { wait(request, peer: i + 1, what: what) }
+            return parts
+        }
+        wait(send(data, to: 0, tag: tag), peer: 0, what: what)
+        let packed = receive(from: 0, tag: tag, what: what)
+        var parts = [[UInt8]](), offset = size * 8
+        for r in 0..<size {
+            let n = packed.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self))) }
+            parts.append(Array(packed[offset..<(offset + n)]))
+            offset += n
+        }
+        return parts
+    }
+
+    /// Ends MPI after a successful run.
+    public func finish() { _ = cmpi_finalize() }
+
+    /// Prints `message` and ends every rank of the job.
+    public func abort(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("dsa: rank \(rank) of \(size) (host \(hostName)): \(message)\n".utf8))
+        cmpi_abort(1)
+        exit(1)
+    }
+
+    private struct Request { var handle: UnsafeMutableRawPointer?; let buffer: [UInt8] }
+
+    private func send(_ data: [UInt8], to peer: Int, tag: Int32) -> Request {
+        var handle: UnsafeMutableRawPointer?
+        let rc = data.withUnsafeBytes { cmpi_isend($0.baseAddress, data.count, Int32(peer), tag, &handle) }
+        if rc != 0 { abort("sending to rank \(peer) failed: \(MPICollectives.text(rc))") }
+        sent += data.count
+        return Request(handle: handle, buffer: data)
+    }
+
+    private func wait(_ request: Request, peer: Int, what: String) {
+        var r = request, done: Int32 = 0
+        poll(peer: peer, what: what) {
+            let rc = cmpi_test(&r.handle, &done)
+            if rc != 0 { abort("\(what) with rank \(peer) failed: \(MPICollectives.text(rc))") }
+            return done != 0
+        }
+        withExtendedLifetime(r.buffer) {}
+    }
+
+    private func receive(from peer: Int, tag: Int32, what: String) -> [UInt8] {
+        var flag: Int32 = 0, length = 0
+        poll(peer: peer, what: what) {
+            let rc = cmpi_iprobe(Int32(peer), tag, &flag, &length)
+            if rc != 0 { abort("\(what) from rank \(peer) failed: \(MPICollectives.text(rc))") }
+            return flag != 0
+        }
+        var buffer = [UInt8](repeating: 0, count: length)
+        let rc = buffer.withUnsafeMutableBytes { cmpi_recv($0.baseAddress, length, Int32(peer), tag) }
+        if rc != 0 { abort("receiving from rank \(peer) failed: \(MPICollectives.text(rc))") }
+        received += length
+        return buffer
+    }
+
+    /// Spins, then sleeps briefly, until `ready()`; past the deadline aborts naming `peer`.
+    private func poll(peer: Int, what: String, _ ready: () -> Bool) {
+        let start = Date()
+        var spins = 0
+        while !ready() {
+            spins += 1
+            if spins > 2000 { usleep(50) }
+            if spins % 256 == 0, Date().timeIntervalSince(start) > timeout {
+                let who = peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)"
+                abort("\(who) stopped answering: nothing for \(Int(timeout)) s in \(what); ending the job")
+            }
+        }
+    }
+
+    static func text(_ code: Int32) -> String {
+        var buf = [CChar](repeating: 0, count: 512)
+        cmpi_error_string(code, &buf, 512)
+        return String(cString: buf) + " (code \(code))"
+    }
+}
