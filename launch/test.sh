@@ -9,3 +9,4 @@ launch/setup.sh
 launch/build.sh --build-tests
 swift test -c release --skip-build
 bash Tests/e2e/run.sh
+bash Tests/e2e/mpi.sh

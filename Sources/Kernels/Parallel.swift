@@ -1,14 +1,16 @@
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The worker threads all kernels share: `threads` static partitions of each loop.
 public enum Parallel {
-    /// Worker count; every core by default, `--threads` overrides it.
+    /// Worker count: `$DSA_THREADS`, else every core; `--threads` overrides it.
     nonisolated(unsafe) public static var threads: Int = defaultThreads()
 
     static func defaultThreads() -> Int {
+        if let n = ProcessInfo.processInfo.environment["DSA_THREADS"].flatMap(Int.init), n > 0 { return n }
         #if canImport(Glibc)
         return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else

@@ -12,6 +12,9 @@ struct Inspect: ParsableCommand {
     @Flag(help: "List every tensor.")
     var tensors = false
 
+    @Option(help: "Show how this many ranks would shard the model.")
+    var ranks: Int?
+
     func run() throws {
         let ckpt = try Checkpoint(directory: model ?? DefaultModel.directory())
         let c = ckpt.config
@@ -24,10 +27,39 @@ struct Inspect: ParsableCommand {
         let total = ckpt.tensors.values.reduce(0) { $0 + $1.byteCount }
         print("tensors     \(ckpt.tensors.count), \(String(format: "%.2f", Double(total) / 1e9)) GB: "
               + byType.keys.sorted().map { "\($0) \(byType[$0]!.count)" }.joined(separator: ", "))
+        if let ranks { try printPlan(ckpt, ranks: ranks) }
         if tensors {
             for t in ckpt.tensors.values.sorted(by: { $0.name < $1.name }) {
                 print("  \(t.name)  \(t.dtype) \(t.shape)  \(t.byteCount) B  \((t.file.path as NSString).lastPathComponent)")
             }
         }
     }
+
+    /// Per rank: its experts, the weight bytes it maps and touches, and its share of KV pages.
+    func printPlan(_ ckpt: Checkpoint, ranks: Int) throws {
+        let c = ckpt.config
+        let plans = try (0..<ranks).map { try ShardPlan(rank: $0, ranks: ranks, config: c) }
+        let used = ckpt.tensors.values.filter { t in
+            guard let layer = t.name.split(separator: ".").dropFirst(2).first.flatMap({ Int($0) }) else { return true }
+            return layer < c.numHiddenLayers  // the MTP layers are never read
+        }
+        func expert(_ name: String) -> Int? {
+            guard let r = name.range(of: ".mlp.experts.") else { return nil }
+            return Int(name[r.upperBound...].prefix { $0.isNumber })
+        }
+        let replicated = used.filter { expert($0.name) == nil && !$0.name.contains(".shared_experts.") }.reduce(0) { $0 + $1.byteCount }
+        let shared = used.filter { $0.name.contains(".shared_experts.") }.reduce(0) { $0 + $1.byteCount }
+        let cache = KVCache(config: c, options: InferenceOptions(), capacity: 1)
+        print("plan        \(ranks) rank(s); experts in contiguous ranges; KV pages of \(ShardPlan.pageSize) positions dealt round-robin;")
+        print("            replicated weights \(mib(replicated)) MiB per rank; shared experts \(mib(shared)) MiB on rank 0; KV \(cache.bytesPerPosition) B/position (bf16)")
+        print("rank  experts      expert MiB  total weights MiB  share of KV positions")
+        for p in plans {
+            let own = used.filter { expert($0.name).map(p.experts.contains) ?? false }.reduce(0) { $0 + $1.byteCount }
+            let total = replicated + own + (p.rank == 0 ? shared : 0)
+            print(String(format: "%4d  %4d..<%-4d  %10.1f  %17.1f  1/%d (page p on rank p mod %d)", p.rank, p.experts.lowerBound,
+                         p.experts.upperBound, Double(own) / 1048576, Double(total) / 1048576, ranks, ranks))
+        }
+    }
+
+    private func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1048576) }
 }

@@ -4,24 +4,8 @@
 # safetensors reading our checkpoints; the CLI's errors; the bench-mini mmap/memory check.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -u
-DSA=${DSA:-.build/release/dsa}
-WORK=$(mktemp -d /tmp/dsa-e2e.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. Tests/e2e/lib.sh
 REF=Tests/reference/deepseek_ref.py
-passed=0; failed=0
-check() {  # check NAME COMMAND...: runs the command, counts and reports it
-  local name=$1; shift
-  local out
-  if out=$("$@" 2>&1); then passed=$((passed + 1)); echo "PASS $name ${out##*$'\n'}"
-  else failed=$((failed + 1)); echo "FAIL $name"; echo "$out" | tail -20 | sed 's/^/    /'; fi
-}
-fails_with() {  # fails_with TEXT COMMAND...: the command must exit non-zero and print TEXT
-  local text=$1; shift
-  local out
-  if out=$("$@" 2>&1); then echo "unexpected success: $out"; return 1; fi
-  grep -qF -- "$text" <<<"$out" || { echo "message lacks '$text': $out"; return 1; }
-  echo "${out##*$'\n'}"
-}
 # compare_ref DIR TOKENS NAME DSA_OPTS REF_OPTS: dsa forward (f32 cache) against the reference, 1e-3.
 compare_ref() {
   local dir=$1 tokens=$2 name=$3 dopts=$4 ropts=$5
@@ -73,5 +57,4 @@ if [ "${DSA_SKIP_BENCH_MINI:-0}" != 1 ]; then
   }
   check "bench-mini: load in seconds, RSS <= checkpoint + 300 MiB" bench_mini_memory
 fi
-echo "e2e: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary e2e

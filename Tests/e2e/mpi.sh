@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Real mpirun runs of `dsa` (through launch/mpirun.sh): every rank count gives the single-process
+# logits and tokens, in sparse and dense mode, with prompts longer than index_topk and spread over
+# every rank's KV pages, including rank counts that do not divide the expert count; bad layouts
+# are refused; a killed or stopped rank ends the job with a message within 30 s.
+set -u
+. Tests/e2e/lib.sh
+RUN="launch/mpirun.sh"
+export DSA
+
+MODEL="$WORK/model"  # 16 experts, hidden 200, top-6 of up to 300 positions
+$DSA make-model --preset tiny --seed 11 --out "$MODEL" --shards 2 --set hidden_size=200 --set n_routed_experts=16 \
+  --set n_group=8 --set topk_group=3 --set num_experts_per_tok=3 --set index_topk=6 --set num_hidden_layers=4 --set first_k_dense_replace=2 >/dev/null
+TOKENS=$(python3 -c "print(','.join(str((i * 7919 + 13) % 1024) for i in range(300)))")
+
+forward_matches() {  # forward_matches N OPTIONS...: N ranks equal one process
+  local n=$1; shift
+  $DSA forward --model "$MODEL" --tokens "$TOKENS" "$@" --out "$WORK/one.npy" 2>/dev/null &&
+  $RUN -n "$n" forward --model "$MODEL" --tokens "$TOKENS" "$@" --out "$WORK/n$n.npy" 2>/dev/null &&
+  same_npy "$WORK/one.npy" "$WORK/n$n.npy" 1e-4
+}
+generate_matches() {  # generate_matches N OPTIONS...: same greedy tokens
+  local n=$1; shift
+  local one many
+  one=$($DSA generate --model "$MODEL" --tokens "$TOKENS" --max-tokens 12 --ignore-eos "$@")
+  many=$($RUN -n "$n" generate --model "$MODEL" --tokens "$TOKENS" --max-tokens 12 --ignore-eos "$@")
+  [ "$one" = "$many" ] && echo "tokens $many" || { echo "1 rank: $one; $n ranks: $many"; return 1; }
+}
+for n in 1 2 3 4; do check "mpirun -np $n forward (sparse, fp8 indexer, bf16 cache) = 1 process" forward_matches $n; done
+check "mpirun -np 3 forward (dense) = 1 process" forward_matches 3 --attention dense
+check "mpirun -np 2 forward (exact indexer, f32 cache) = 1 process" forward_matches 2 --indexer f32 --kv-cache f32
+check "mpirun -np 3 chunked forward = 1 process" forward_matches 3 --chunk 70
+for n in 2 3; do check "mpirun -np $n greedy generate = 1 process (sparse)" generate_matches $n; done
+check "mpirun -np 3 greedy generate = 1 process (dense)" generate_matches 3 --attention dense
+check "mpirun -np 2 sampled generate = 1 process (same seed)" generate_matches 2 --temperature 0.8 --seed 42
+check "more ranks than experts is refused" fails_with "17 ranks but only 16 routed experts" $RUN -n 17 forward --model "$MODEL" --tokens 1,2 --out "$WORK/x.npy"
+
+# A rank that dies or stops answering ends the job, with a message naming it, within 30 s.
+fault() {  # fault SIGNAL EXPECTED-TEXT
+  local signal=$1 text=$2 start victim rc
+  start=$(date +%s)
+  $RUN -n 3 generate --model "$MODEL" --tokens "$TOKENS" --max-tokens 1000000 --max-context 200000 --ignore-eos --json \
+    --rank-timeout 5 >"$WORK/fault.log" 2>&1 &
+  local job=$!
+  sleep 4
+  victim=$(pgrep -f "$DSA generate --model $MODEL" | sort -n | tail -1)
+  [ -n "$victim" ] || { echo "no rank to signal"; kill $job; return 1; }
+  kill "-$signal" "$victim"
+  local waited=0
+  while kill -0 $job 2>/dev/null && [ $waited -lt 40 ]; do sleep 1; waited=$((waited + 1)); done
+  if kill -0 $job 2>/dev/null; then echo "job still running after 40 s"; pkill -9 -f "$DSA generate --model $MODEL"; return 1; fi
+  wait $job; rc=$?
+  local elapsed=$(( $(date +%s) - start - 4 ))
+  pkill -9 -f "$DSA generate --model $MODEL" && { echo "ranks left behind"; return 1; }
+  grep -qF -- "$text" "$WORK/fault.log" || { echo "no '$text' in:"; cat "$WORK/fault.log"; return 1; }
+  [ $rc -ne 0 ] && [ $elapsed -le 30 ] || { echo "rc $rc after $elapsed s"; return 1; }
+  echo "ended in ${elapsed} s (rc $rc): $(grep -F -- "$text" "$WORK/fault.log" | head -1)"
+}
+check "a killed rank ends the job" fault KILL "exited on signal 9"
+check "a stopped rank ends the job" fault STOP "stopped answering"
+summary mpi
