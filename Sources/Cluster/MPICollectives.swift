@@ -3,7 +3,7 @@ import Foundation
 import Kernels
 
 /// `Collectives` over MPI. Each exchange gathers every rank's bytes on the coordinator, which
-/// sends the concatenation back; all waits poll with a deadline, so a rank that dies or stops
+/// combines them and sends the result back; all waits poll with a deadline, so a rank that dies or stops
 /// answering ends the job (`MPI_Abort`) with a message naming it instead of hanging.
 public final class MPICollectives: Collectives, @unchecked Sendable {
     public let rank: Int
@@ -30,29 +30,20 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         return String(cString: buf)
     }
 
-    public func allGatherBytes(_ data: [UInt8]) -> [[UInt8]] {
+    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
         round += 1
         let tag = Int32(round % 30000 + 1), what = "exchange #\(round)"
         if rank == 0 {
             var parts = [[UInt8]](repeating: [], count: size)
             parts[0] = data
             for r in 1..<size { parts[r] = receive(from: r, tag: tag, what: what) }
-            var packed = [UInt8]()
-            for p in parts { withUnsafeBytes(of: UInt64(p.count).littleEndian) { packed += $0 } }
-            for p in parts { packed += p }
-            let requests = (1..<size).map { send(packed, to: $0, tag: tag) }
+            let result = combine(parts)
+            let requests = (1..<size).map { send(result, to: $0, tag: tag) }
             for (i, request) in requests.enumerated() { wait(request, peer: i + 1, what: what) }
-            return parts
+            return result
         }
         wait(send(data, to: 0, tag: tag), peer: 0, what: what)
-        let packed = receive(from: 0, tag: tag, what: what)
-        var parts = [[UInt8]](), offset = size * 8
-        for r in 0..<size {
-            let n = packed.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self))) }
-            parts.append(Array(packed[offset..<(offset + n)]))
-            offset += n
-        }
-        return parts
+        return receive(from: 0, tag: tag, what: what)
     }
 
     /// Ends MPI after a successful run.

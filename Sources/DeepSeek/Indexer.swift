@@ -40,7 +40,7 @@ struct Indexer: Sendable {
         var q = wqB(qr)  // [T, heads, headDim]
         let w = weightsProj(x)  // [T, heads]
         let headScale = 1 / (Float(heads).squareRoot() * Float(headDim).squareRoot())
-        var counts = [Int32](), localPositions = [Int32](), localScores = [Float]()  // local top-k per sparse query
+        var local = [Int32]()  // per sparse query: count, positions, score bit patterns of this rank's top-k
         for i in sparse {
             let p = positions.lowerBound + i
             var headWeights = (0..<heads).map { w[i * heads + $0] * headScale }
@@ -57,24 +57,36 @@ struct Indexer: Sendable {
             let qi = Array(q[(i * heads * headDim)..<((i + 1) * heads * headDim)])
             let scores = indexScores(q: qi, headWeights: headWeights, keys: keys, count: plan.localCount(p + 1))
             let rows = scores.withUnsafeBufferPointer { topK($0, selectCount) }
-            counts.append(Int32(rows.count))
-            localPositions += rows.map { Int32(plan.position(ofLocalRow: Int($0))) }
-            localScores += rows.map { scores[Int($0)] }
+            local.append(Int32(rows.count))
+            local += rows.map { Int32(plan.position(ofLocalRow: Int($0))) }
+            local += rows.map { Int32(bitPattern: scores[Int($0)].bitPattern) }
         }
-        let allCounts = comm.allGather(counts), allPositions = comm.allGather(localPositions), allScores = comm.allGather(localScores)
-        var selected = [[Int32]?](repeating: nil, count: t)
-        var offsets = [Int](repeating: 0, count: comm.size)
-        for (n, i) in sparse.enumerated() {
-            var candidates = [(score: Float, position: Int32)]()
-            for r in 0..<comm.size {
-                let c = Int(allCounts[r][n])
-                for j in offsets[r]..<(offsets[r] + c) { candidates.append((allScores[r][j], allPositions[r][j])) }
-                offsets[r] += c
-            }
-            candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.position < $1.position }
-            selected[i] = candidates.prefix(selectCount).map(\.position).sorted()
+        let merged = comm.reduce(local) { mergeTopK($0, queries: sparse.count) }
+        var selected = [[Int32]?](repeating: nil, count: t), offset = 0
+        for i in sparse {
+            let n = Int(merged[offset])
+            selected[i] = Array(merged[(offset + 1)...(offset + n)])
+            offset += n + 1
         }
         return selected
+    }
+
+    /// The global top-k of each query from the ranks' local lists (as encoded above): ties go to
+    /// the lower position, exactly as one top-k over all positions. Per query: count, positions (ascending).
+    private func mergeTopK(_ parts: [[Int32]], queries: Int) -> [Int32] {
+        var offsets = [Int](repeating: 0, count: parts.count), out = [Int32]()
+        for _ in 0..<queries {
+            var candidates = [(score: Float, position: Int32)]()
+            for (r, part) in parts.enumerated() {
+                let c = Int(part[offsets[r]]), start = offsets[r] + 1
+                for j in 0..<c { candidates.append((Float(bitPattern: UInt32(bitPattern: part[start + c + j])), part[start + j])) }
+                offsets[r] += 1 + 2 * c
+            }
+            candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.position < $1.position }
+            let chosen = candidates.prefix(selectCount).map(\.position).sorted()
+            out += [Int32(chosen.count)] + chosen
+        }
+        return out
     }
 
     /// One vector as e4m3 codes with a single power-of-two scale (`act_quant` with one block).

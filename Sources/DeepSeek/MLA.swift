@@ -88,7 +88,7 @@ struct MLA: Sendable {
                 }
             }
         }
-        let o = mergeAttention(comm.allGather(partials), heads: heads, latent: latent)  // [T, heads, latent]
+        let o = comm.reduce(partials) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
         return wo(groupedLinear(o, wv, groups: heads))           // [T, heads, v] → [T, dim]
     }
 }

@@ -96,6 +96,8 @@ struct MoE: Sendable {
                 for d in 0..<dim { y[a.token * dim + d] += Double(a.weight * out[i * dim + d]) }
             }
         }
-        return comm.allReduceSum(y).map(Float.init)
+        return comm.reduce(y) { parts in  // summed in rank order
+            (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
+        }
     }
 }

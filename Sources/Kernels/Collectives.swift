@@ -1,13 +1,15 @@
 import Foundation
 
-/// The communication the model needs between ranks. One primitive — every rank's bytes, in rank
-/// order — from which the rest derive; sums run in rank order on every rank, so all ranks hold
-/// bit-identical results. Model code calls these at named points and never calls MPI directly.
+/// The communication the model needs between ranks. One primitive — every rank contributes
+/// bytes, every rank receives one combination of all contributions (in rank order) — from which
+/// the rest derive. The combination is deterministic, so all ranks hold bit-identical results;
+/// over MPI the coordinator computes it once and sends only the result back. Model code calls
+/// these at named points and never calls MPI directly.
 public protocol Collectives: AnyObject, Sendable {
     var rank: Int { get }
     var size: Int { get }
-    /// Every rank's `data` (sizes may differ), in rank order, on every rank.
-    func allGatherBytes(_ data: [UInt8]) -> [[UInt8]]
+    /// `combine(every rank's data, in rank order)`, on every rank.
+    func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8]
     /// Bytes this rank has sent and received so far.
     var traffic: (sent: Int, received: Int) { get }
 }
@@ -16,31 +18,51 @@ extension Collectives {
     /// Whether this rank is the coordinator (rank 0).
     public var isCoordinator: Bool { rank == 0 }
 
+    /// `merge(every rank's values, in rank order)`, on every rank.
+    public func reduce<T: BitwiseCopyable, R: BitwiseCopyable>(_ values: [T], _ merge: ([[T]]) -> [R]) -> [R] {
+        let result = exchange(bytes(values)) { parts in bytes(merge(parts.map { elements($0) })) }
+        return elements(result)
+    }
+
     /// Every rank's values, in rank order.
     public func allGather<T: BitwiseCopyable>(_ values: [T]) -> [[T]] {
-        let bytes = values.withUnsafeBytes { Array($0) }
-        return allGatherBytes(bytes).map { chunk in
-            chunk.withUnsafeBytes { raw in Array(raw.bindMemory(to: T.self)) }
+        let packed = exchange(bytes(values)) { parts in
+            bytes(parts.map { UInt64($0.count) }) + parts.flatMap { $0 }
+        }
+        var offset = size * 8
+        return (0..<size).map { r in
+            let n = Int(packed.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self) })
+            defer { offset += n }
+            return elements(Array(packed[offset..<(offset + n)]))
         }
     }
 
-    /// The element-wise sum over ranks, added in rank order (identical on every rank).
+    /// The element-wise sum over ranks, added in rank order.
     public func allReduceSum<T: BitwiseCopyable & AdditiveArithmetic>(_ values: [T]) -> [T] {
-        if size == 1 { return values }
-        let parts = allGather(values)
-        var sum = parts[0]
-        for p in parts.dropFirst() { for i in sum.indices { sum[i] += p[i] } }
-        return sum
+        reduce(values) { parts in
+            var sum = parts[0]
+            for p in parts.dropFirst() { for i in sum.indices { sum[i] += p[i] } }
+            return sum
+        }
     }
 
     /// `values` of rank `root`, on every rank (other ranks' arguments are ignored).
     public func broadcast<T: BitwiseCopyable>(_ values: [T], root: Int = 0) -> [T] {
-        if size == 1 { return values }
-        return allGather(rank == root ? values : [])[root]
+        reduce(rank == root ? values : []) { $0[root] }
     }
 
     /// Waits until every rank gets here.
-    public func barrier() { _ = allGatherBytes([]) }
+    public func barrier() { _ = exchange([]) { _ in [] } }
+}
+
+private func bytes<T: BitwiseCopyable>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+private func elements<T: BitwiseCopyable>(_ bytes: [UInt8]) -> [T] {
+    bytes.withUnsafeBytes { raw in
+        [T](unsafeUninitializedCapacity: raw.count / MemoryLayout<T>.stride) { buf, n in
+            n = raw.count / MemoryLayout<T>.stride
+            UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(n * MemoryLayout<T>.stride)]))
+        }
+    }
 }
 
 /// One process, no communication: the single-node fallback.
@@ -48,7 +70,7 @@ public final class SingleRank: Collectives {
     public init() {}
     public var rank: Int { 0 }
     public var size: Int { 1 }
-    public func allGatherBytes(_ data: [UInt8]) -> [[UInt8]] { [data] }
+    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { combine([data]) }
     public var traffic: (sent: Int, received: Int) { (0, 0) }
 }
 
@@ -89,7 +111,15 @@ public final class ThreadRanks: Collectives, @unchecked Sendable {
 
     public var traffic: (sent: Int, received: Int) { (sent, received) }
 
-    public func allGatherBytes(_ data: [UInt8]) -> [[UInt8]] {
+    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+        let all = gather(data)
+        sent += data.count
+        received += all.enumerated().filter { $0.offset != rank }.reduce(0) { $0 + $1.element.count }
+        return combine(all)
+    }
+
+    /// Every rank's data, in rank order, on every rank.
+    private func gather(_ data: [UInt8]) -> [[UInt8]] {
         let r = round
         r.lock.lock(); defer { r.lock.unlock() }
         while r.slots[rank] != nil { r.lock.wait() }  // the previous round is still being read
@@ -104,8 +134,6 @@ public final class ThreadRanks: Collectives, @unchecked Sendable {
             r.slots = Array(repeating: nil, count: size)
             r.lock.broadcast()
         }
-        sent += data.count * (size - 1)
-        received += all.enumerated().filter { $0.offset != rank }.reduce(0) { $0 + $1.element.count }
         return all
     }
 }
