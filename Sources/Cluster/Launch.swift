@@ -9,6 +9,21 @@ public enum Launch {
         return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"].contains { env[$0] != nil }
     }
 
+    /// This process's rank as the launcher announced it (0 when alone), before MPI starts.
+    public static var launcherRank: Int {
+        let env = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 0
+    }
+
+    /// Worker threads for this rank: `$DSA_THREADS` if set, else this node's cores shared by the
+    /// ranks the launcher started on it.
+    public static var threadsPerRank: Int {
+        let env = ProcessInfo.processInfo.environment
+        if let n = env["DSA_THREADS"].flatMap(Int.init), n > 0 { return n }
+        let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
+    }
+
     /// The communicator of this run: MPI under a launcher, a single rank otherwise.
     public static func collectives(timeout: Double) throws -> Collectives {
         underMPI ? try MPICollectives(timeout: timeout) : SingleRank()

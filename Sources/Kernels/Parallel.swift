@@ -1,22 +1,10 @@
 import Dispatch
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The worker threads all kernels share: `threads` static partitions of each loop.
 public enum Parallel {
-    /// Worker count: `$DSA_THREADS`, else every core; `--threads` overrides it.
-    nonisolated(unsafe) public static var threads: Int = defaultThreads()
-
-    static func defaultThreads() -> Int {
-        if let n = ProcessInfo.processInfo.environment["DSA_THREADS"].flatMap(Int.init), n > 0 { return n }
-        #if canImport(Glibc)
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #else
-        return 1
-        #endif
-    }
+    /// Worker count; every core by default (the launcher and `--threads` set it per rank).
+    nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     /// Runs `body(range)` over `count` items split into at most `threads × 4` contiguous ranges,
     /// with ranges starting on multiples of `align`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import DeepSeek
 import Foundation
 
@@ -16,6 +17,7 @@ struct Inspect: ParsableCommand {
     var ranks: Int?
 
     func run() throws {
+        guard Launch.launcherRank == 0 else { return }  // under mpirun, rank 0 alone does this
         let ckpt = try Checkpoint(directory: model ?? DefaultModel.directory())
         let c = ckpt.config
         print("model       \(ckpt.directory)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import DeepSeek
 import Foundation
 
@@ -27,6 +28,7 @@ struct MakeModel: ParsableCommand {
     var overrides: [String] = []
 
     func run() throws {
+        guard Launch.launcherRank == 0 else { return }  // under mpirun, rank 0 alone does this
         guard ["v32", "v3"].contains(arch) else { throw ValidationError("--arch must be v32 or v3") }
         var fields = [String: Any]()
         for o in overrides {

@@ -22,7 +22,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Storage of the cached latents and rope keys: bf16, fp8 or f32.")
     var kvCache: PackedRows.Format = .bf16
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(help: "Worker threads per rank (default: $DSA_THREADS, else the cores divided among this node's ranks).")
     var threads: Int?
 
     @Option(help: "Positions the KV cache holds (default: prompt + new tokens).")
@@ -46,7 +46,7 @@ struct ModelOptions: ParsableArguments {
     /// default): under mpirun every rank runs it together; alone, one process holds everything.
     /// A rank that fails ends the whole job with its message.
     func withModel(_ body: (Transformer) throws -> Void) throws {
-        if let threads { Parallel.threads = threads }
+        Parallel.threads = threads ?? Launch.threadsPerRank
         let comm = try Launch.collectives(timeout: 600)  // the first exchange waits for the slowest load
         let mpi = comm as? MPICollectives
         do {

@@ -65,7 +65,8 @@ final class FixtureTests: XCTestCase {
 
     /// Prefill of the whole prompt, token-by-token decode and uneven chunks give the same logits.
     func testChunkedPrefillAndDecodeMatchFullPrefill() throws {
-        for options in [InferenceOptions(indexer: .f32, kvCache: .f32), InferenceOptions(indexer: .fp8, kvCache: .f32), InferenceOptions()] {
+        for options in [InferenceOptions(indexer: .f32, kvCache: .f32), InferenceOptions(indexer: .fp8, kvCache: .f32), InferenceOptions(),
+                        InferenceOptions(kvCache: .fp8), InferenceOptions(attention: .dense)] {
             let full = try run(options)
             XCTAssertLessThanOrEqual(maxAbsDiff(full, try run(options, chunks: [10, 7] + Array(repeating: 1, count: 7))), 1e-4, "\(options)")
             XCTAssertLessThanOrEqual(maxAbsDiff(full, try run(options, chunks: Array(repeating: 1, count: 24))), 1e-4, "\(options)")
