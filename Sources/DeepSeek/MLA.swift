@@ -43,48 +43,55 @@ struct MLA: Sendable {
         indexer = c.hasIndexer ? try Indexer(ckpt, prefix + ".indexer") : nil
     }
 
-    /// `x`: `[T, dim]` (attn-normed) at `positions` → `[T, dim]`. Caches this rank's positions,
-    /// attends over the selected positions it holds, and merges the ranks' partial results.
-    func callAsFunction(_ x: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope, comm: Collectives) -> [Float] {
-        let t = positions.count, qkDim = nope + ropeDim, plan = cache.plan
+    /// `x`: `[T, dim]` (attn-normed) rows of one or more sequences → `[T, dim]`. Caches this rank's
+    /// positions, attends over the selected positions it holds, and merges the ranks' partials.
+    func callAsFunction(_ x: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
+        let t = x.count / wkvA.weight.cols, qkDim = nope + ropeDim
         let qr = wqA.map { qNorm!($0(x)) } ?? x                  // [T, q_lora_rank]
         var q = wqB(qr)                                          // [T, heads, nope + rope]
         let kv = wkvA(x)                                         // [T, latent + rope]
         let cLatent = kvNorm(kv.chunks(t, of: latent + ropeDim, taking: 0..<latent))  // [T, latent]
         var kRope = kv.chunks(t, of: latent + ropeDim, taking: latent..<(latent + ropeDim))  // [T, rope]
-        for i in 0..<t {
-            let p = positions.lowerBound + i
-            for h in 0..<heads { rope.applyInterleaved(&q, offset: (i * heads + h) * qkDim + nope, position: p) }
-            guard cache.owns(p) else { continue }
-            rope.applyInterleaved(&kRope, offset: i * ropeDim, position: p)
-            cache.latent[layer].set(plan.localRow(p), cLatent[(i * latent)..<((i + 1) * latent)])
-            cache.rope[layer].set(plan.localRow(p), kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
-        }
         var selected = [[Int32]?](repeating: nil, count: t)
-        if let indexer, cache.options.attention == .sparse {
-            selected = indexer(x, qr, positions: positions, layer: layer, cache: cache, rope: rope, comm: comm)
+        for seg in segments {
+            let cache = seg.cache
+            for i in seg.rows {
+                let p = seg.position(ofRow: i)
+                for h in 0..<heads { rope.applyInterleaved(&q, offset: (i * heads + h) * qkDim + nope, position: p) }
+                guard cache.owns(p) else { continue }
+                rope.applyInterleaved(&kRope, offset: i * ropeDim, position: p)
+                cache.latent[layer].set(cache.plan.localRow(p), cLatent[(i * latent)..<((i + 1) * latent)])
+                cache.rope[layer].set(cache.plan.localRow(p), kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
+            }
+            if let indexer, cache.options.attention == .sparse {
+                let picks = indexer(seg.slice(x), seg.slice(qr), positions: seg.positions, layer: layer, cache: cache, rope: rope, comm: comm)
+                selected.replaceSubrange(seg.rows, with: picks)
+            }
         }
 
         let qLatent = groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads)  // [T, heads, latent]
         let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
-        let visible = (0..<Int32(plan.localCount(positions.upperBound))).map { $0 }  // local rows of every visible position
-        let allKeys = selected.contains { $0 == nil }
-            ? gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: visible) : []
         var partials = [Double]()                                // [T, heads, latent + 2]
         partials.reserveCapacity(t * heads * (latent + 2))
-        for i in 0..<t {
-            let ql = Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)])
-            let qp = Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)])
-            if let sel = selected[i] {
-                let rows = sel.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
-                let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
-                partials += keys.withUnsafeBufferPointer {
-                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: rows.count, heads: heads, latent: latent, rope: ropeDim, scale: scale)
-                }
-            } else {
-                partials += allKeys.withUnsafeBufferPointer {
-                    latentAttention(qLatent: ql, qRope: qp, keys: $0, count: plan.localCount(positions.lowerBound + i + 1),
-                                    heads: heads, latent: latent, rope: ropeDim, scale: scale)
+        for seg in segments {
+            let cache = seg.cache, plan = cache.plan
+            let visible = (0..<Int32(plan.localCount(seg.positions.upperBound))).map { $0 }  // local rows of every visible position
+            let allKeys = selected[seg.rows].contains { $0 == nil }
+                ? gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: visible) : []
+            for i in seg.rows {
+                let ql = Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)])
+                let qp = Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)])
+                if let sel = selected[i] {
+                    let rows = sel.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
+                    let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
+                    partials += keys.withUnsafeBufferPointer {
+                        latentAttention(qLatent: ql, qRope: qp, keys: $0, count: rows.count, heads: heads, latent: latent, rope: ropeDim, scale: scale)
+                    }
+                } else {
+                    partials += allKeys.withUnsafeBufferPointer {
+                        latentAttention(qLatent: ql, qRope: qp, keys: $0, count: plan.localCount(seg.position(ofRow: i) + 1),
+                                        heads: heads, latent: latent, rope: ropeDim, scale: scale)
+                    }
                 }
             }
         }

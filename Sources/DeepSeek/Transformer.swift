@@ -19,9 +19,9 @@ struct Block: Sendable {
     }
 
     /// `[T, dim] → [T, dim]`.
-    func callAsFunction(_ h: [Float], positions: Range<Int>, layer: Int, cache: KVCache, rope: Rope, comm: Collectives) -> [Float] {
+    func callAsFunction(_ h: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
         var x = h
-        let a = attn(attnNorm(h), positions: positions, layer: layer, cache: cache, rope: rope, comm: comm)
+        let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)
         for i in x.indices { x[i] += a[i] }
         let f = ffnNorm(x)
         let m = moe?(f, comm: comm) ?? mlp!(f)
@@ -72,21 +72,61 @@ public final class Transformer: @unchecked Sendable {
     /// of every token (`[T, vocab]`), or of the last one only (`[1, vocab]`) when `allLogits` is
     /// false; other ranks return `[]`.
     public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = true) throws -> [Float] {
-        guard !tokens.isEmpty else { throw ModelError("no tokens to run") }
-        if let bad = tokens.firstIndex(where: { $0 < 0 || $0 >= config.vocabSize }) {
-            throw ModelError("token id \(tokens[bad]) at index \(bad) is outside the vocabulary 0..<\(config.vocabSize)")
+        try forward([(tokens, cache)], allLogits: allLogits)[0]
+    }
+
+    /// One step over several sequences at once (their tokens share every weight read): each
+    /// sequence's tokens go to the next positions of its cache. Returns per sequence what
+    /// `forward(_:cache:allLogits:)` returns for it.
+    public func forward(_ batch: [(tokens: [Int], cache: KVCache)], allLogits: Bool = true) throws -> [[Float]] {
+        var segments = [Segment](), row = 0
+        let total = batch.reduce(0) { $0 + $1.tokens.count }
+        for (tokens, cache) in batch {
+            guard !tokens.isEmpty else { throw ModelError("no tokens to run") }
+            if let bad = tokens.firstIndex(where: { $0 < 0 || $0 >= config.vocabSize }) {
+                throw ModelError("token id \(tokens[bad]) at index \(bad) is outside the vocabulary 0..<\(config.vocabSize)")
+            }
+            let positions = cache.length..<(cache.length + tokens.count)
+            guard positions.upperBound <= cache.capacity else {
+                throw ModelError("context overflow: \(positions.upperBound) positions needed, the cache holds \(cache.capacity) (raise --max-context)")
+            }
+            segments.append(Segment(rows: row..<(row + tokens.count), positions: positions, cache: cache, batchRows: total))
+            row += tokens.count
         }
-        let positions = cache.length..<(cache.length + tokens.count)
-        guard positions.upperBound <= cache.capacity else {
-            throw ModelError("context overflow: \(positions.upperBound) positions needed, the cache holds \(cache.capacity) (raise --max-context)")
-        }
-        var h = embed(tokens)  // [T, dim]
+        var h = embed(batch.flatMap(\.tokens))  // [T, dim]
         for (l, block) in layers.enumerated() {
-            h = block(h, positions: positions, layer: l, cache: cache, rope: rope, comm: comm)
+            h = block(h, segments: segments, layer: l, rope: rope, comm: comm)
         }
-        cache.length = positions.upperBound
-        guard comm.isCoordinator else { return [] }
-        if !allLogits { h = Array(h.suffix(config.hiddenSize)) }
-        return head(norm(h))
+        for seg in segments { seg.cache.length = seg.positions.upperBound }
+        guard comm.isCoordinator else { return Array(repeating: [], count: batch.count) }
+        let dim = config.hiddenSize
+        let rows = allLogits ? Array(0..<row) : segments.map { $0.rows.upperBound - 1 }
+        let logits = head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] }))  // [rows, vocab]
+        let vocab = config.vocabSize
+        var offset = 0
+        return segments.map { seg in
+            let n = allLogits ? seg.rows.count : 1
+            defer { offset += n }
+            return Array(logits[(offset * vocab)..<((offset + n) * vocab)])
+        }
+    }
+}
+
+/// One sequence's part of a batch: its rows in the batch and the positions they fill in its cache.
+struct Segment {
+    let rows: Range<Int>
+    let positions: Range<Int>
+    let cache: KVCache
+
+    /// The position of batch row `row`.
+    func position(ofRow row: Int) -> Int { positions.lowerBound + row - rows.lowerBound }
+
+    /// Rows in the whole batch.
+    let batchRows: Int
+
+    /// This segment's rows of a `[batchRows, width]` batch tensor.
+    func slice(_ x: [Float]) -> [Float] {
+        let width = x.count / batchRows
+        return Array(x[(rows.lowerBound * width)..<(rows.upperBound * width)])
     }
 }

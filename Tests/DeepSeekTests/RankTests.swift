@@ -51,4 +51,27 @@ final class RankTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("13 ranks but only 12 routed experts"), "\(error)")
         }
     }
+
+    /// Sequences batched into one step (some prefilling, some decoding) get exactly the logits
+    /// they get alone, on one rank and on three.
+    func testBatchedSequencesMatchSeparateRuns() throws {
+        let checkpoint = try Checkpoint(directory: Self.directory)
+        let prompts = [Array(Self.prompt[0..<150]), Array(Self.prompt[100..<103]), Array(Self.prompt[7..<90])]
+        for ranks in [1, 3] {
+            let results = try ThreadRanks.run(ranks) { comm -> [Float] in
+                let model = try Transformer(checkpoint: checkpoint, comm: comm)
+                var alone = [Float]()
+                for p in prompts {
+                    let cache = model.makeCache(options: InferenceOptions(), capacity: 200)
+                    alone += try model.forward(p, cache: cache) + model.forward([5, 6], cache: cache)
+                }
+                let caches = prompts.map { _ in model.makeCache(options: InferenceOptions(), capacity: 200) }
+                let first = try model.forward(Array(zip(prompts, caches)))
+                let second = try model.forward(caches.map { ([5, 6], $0) })
+                let batched = zip(first, second).flatMap { $0 + $1 }
+                return comm.isCoordinator ? [maxAbsDiff(alone, batched)] : []
+            }
+            XCTAssertEqual(results[0], [0], "\(ranks) ranks")
+        }
+    }
 }
