@@ -37,15 +37,17 @@ let package = Package(
         ),
         .target(name: "Cluster", dependencies: ["CMPI", "Kernels"]),
         .target(name: "DeepSeek", dependencies: ["Kernels", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Engine", dependencies: ["DeepSeek", "Kernels"]),
         .executableTarget(
             name: "dsa",
             dependencies: [
-                "DeepSeek", "Kernels", "Cluster",
+                "DeepSeek", "Kernels", "Cluster", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "DeepSeek", "Kernels"]),
         .testTarget(name: "DeepSeekTests", dependencies: ["DeepSeek", "Kernels"], resources: [.copy("Resources/tiny-public")]),
     ]
 )
