@@ -36,18 +36,20 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mpi")]
         ),
         .target(name: "Cluster", dependencies: ["CMPI", "Kernels"]),
-        .target(name: "DeepSeek", dependencies: ["Kernels", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Tokenizer", resources: [.copy("Resources/deepseek-v3")]),
+        .target(name: "DeepSeek", dependencies: ["Kernels"]),
         .target(name: "Engine", dependencies: ["DeepSeek", "Kernels"]),
         .executableTarget(
             name: "dsa",
             dependencies: [
-                "DeepSeek", "Kernels", "Cluster", "Engine",
+                "DeepSeek", "Kernels", "Cluster", "Engine", "Tokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DeepSeek", "Kernels"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
         .testTarget(name: "DeepSeekTests", dependencies: ["DeepSeek", "Kernels"], resources: [.copy("Resources/tiny-public")]),
     ]
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing SwiftDSA needs on a fresh Debian/Ubuntu machine (as root):
-# Open MPI and libnuma (apt), and NumPy + safetensors + ml_dtypes for the Python reference checks.
+# Open MPI and libnuma (apt); NumPy, safetensors, ml_dtypes and tokenizers for the reference checks.
 set -euo pipefail
 missing=()
 for p in libopenmpi-dev openmpi-bin libnuma-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -9,8 +9,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! python3 -c "import numpy, safetensors, ml_dtypes" 2>/dev/null; then
-  echo "setup: installing numpy safetensors ml_dtypes"
-  python3 -m pip install -q numpy safetensors ml_dtypes 2>&1 | grep -v "Running pip as the 'root' user" || true
+if ! python3 -c "import numpy, safetensors, ml_dtypes, tokenizers" 2>/dev/null; then
+  echo "setup: installing numpy safetensors ml_dtypes tokenizers"
+  python3 -m pip install -q numpy safetensors ml_dtypes tokenizers 2>&1 | grep -v "Running pip as the 'root' user" || true
 fi
 command -v swift >/dev/null || { echo "setup: no swift on PATH (expected Swift 6 at /opt/swift/usr/bin)"; exit 1; }

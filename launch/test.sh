@@ -10,3 +10,4 @@ launch/build.sh --build-tests
 swift test -c release --skip-build
 bash Tests/e2e/run.sh
 bash Tests/e2e/mpi.sh
+bash Tests/e2e/text.sh

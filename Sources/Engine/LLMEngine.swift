@@ -45,7 +45,6 @@ public final class LLMEngine {
         }
         let seq = Sequence(id: nextID, prompt: prompt, params: params, capacity: min(prompt.count + params.maxTokens, maxContext))
         nextID += 1
-        created.append((seq.id, seq.capacity))
         waiting.append(seq)
         return seq
     }
@@ -71,6 +70,7 @@ public final class LLMEngine {
     public func step() throws -> [Sequence] {
         while running.count < maxBatch, !waiting.isEmpty {
             let seq = waiting.removeFirst()
+            if seq.fed.isEmpty { created.append((seq.id, seq.capacity)) }  // caches exist only while admitted
             seq.admittedAt = now
             running.append(seq)
         }

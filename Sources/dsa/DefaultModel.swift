@@ -1,11 +1,14 @@
 import DeepSeek
 import Foundation
+import Tokenizer
 
 /// The embedded default model: until a trained one ships, the deterministic `tiny` synthetic
-/// checkpoint, written on first use under `$DSA_HOME` (default `~/.cache/swiftdsa`).
+/// checkpoint with DeepSeek's 129280-token vocabulary and tokenizer, written on first use under
+/// `$DSA_HOME` (default `~/.cache/swiftdsa`).
 enum DefaultModel {
     static let preset = "tiny", seed: UInt64 = 0
 
+    /// The default model's directory, written first if missing.
     static func directory() throws -> String {
         let home = ProcessInfo.processInfo.environment["DSA_HOME"]
             ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/swiftdsa")
@@ -13,9 +16,19 @@ enum DefaultModel {
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir + "/config.json") {  // write aside, then rename: concurrent ranks never see half a model
             let staging = "\(dir).partial-\(ProcessInfo.processInfo.processIdentifier)"
-            try ModelMaker(preset: try ModelPreset.named(preset), seed: seed).write(to: staging)
+            try ModelMaker(preset: try ModelPreset.named(preset), overrides: ["vocab_size": 129280], seed: seed).write(to: staging)
+            try installTokenizer(into: staging)
             if (try? fm.moveItem(atPath: staging, toPath: dir)) == nil { try? fm.removeItem(atPath: staging) }
         }
         return dir
+    }
+}
+
+/// Copies DeepSeek-V3's tokenizer files (shipped with SwiftDSA) into a checkpoint directory.
+func installTokenizer(into directory: String) throws {
+    for name in ["tokenizer.json", "tokenizer_config.json"] {
+        let target = directory + "/" + name
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: Tokenizer.bundledDirectory + "/" + name, toPath: target)
     }
 }

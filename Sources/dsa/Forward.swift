@@ -2,6 +2,7 @@ import ArgumentParser
 import DeepSeek
 import Foundation
 import Kernels
+import Logging
 
 /// `dsa forward`: teacher-forced logits of every position, written as a `.npy` file.
 struct Forward: ParsableCommand {
@@ -39,8 +40,9 @@ struct Forward: ParsableCommand {
             if options.verbose { RankReport.print(model: model, cache: cache, tokens: ids.count, trafficStart: (0, 0)) }
             guard model.comm.isCoordinator else { return }
             try NPY.write(logits, shape: [ids.count, model.config.vocabSize], to: out)
-            FileHandle.standardError.write(Data(String(format: "forward: %d tokens on %d rank(s), load %.2f s, compute %.2f s, wrote %@ [%d, %d]\n",
-                ids.count, model.comm.size, loaded.timeIntervalSince(start), done.timeIntervalSince(loaded), out, ids.count, model.config.vocabSize).utf8))
+            Logger(label: "dsa.forward").info("\(ids.count) tokens on \(model.comm.size) rank(s)", metadata: [
+                "load_s": "\(String(format: "%.2f", loaded.timeIntervalSince(start)))",
+                "compute_s": "\(String(format: "%.2f", done.timeIntervalSince(loaded)))", "out": "\(out)"])
         }
     }
 }

@@ -1,96 +1,96 @@
 import ArgumentParser
 import DeepSeek
+import Engine
 import Foundation
 
-/// `dsa generate`: greedy or sampled continuation of a prompt of token ids.
+/// `dsa generate`: one prompt streamed to stdout, or a JSONL file of prompts decoded in batches.
 struct Generate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Generate tokens after a prompt (token ids in and out).")
+    static let configuration = CommandConfiguration(
+        abstract: "Generate text (or token ids) after a prompt, or complete a JSONL file of prompts.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
 
-    @Option(help: "Comma-separated prompt token ids.")
-    var tokens: String
+    @Option(help: "Prompt text.")
+    var prompt: String?
 
-    @Option(help: "Tokens to generate.")
-    var maxTokens: Int = 32
+    @Option(help: "Prompt as comma-separated token ids.")
+    var tokens: String?
 
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temperature: Double = 0
+    @Flag(help: "Wrap the prompt in the model's chat format (one user turn).")
+    var chat = false
 
-    @Option(help: "Random seed for sampling.")
-    var seed: UInt64 = 0
+    @Option(help: "System prompt (with --chat).")
+    var system: String?
 
-    @Flag(help: "Keep generating after the end-of-sequence token.")
-    var ignoreEos = false
+    @Flag(help: "Thinking mode of the chat format.")
+    var thinking = false
 
-    @Flag(help: "Print one JSON object with the tokens and timings.")
+    @Option(help: "JSONL of requests: {\"prompt\": …} or {\"messages\": […]}, optional \"id\" and sampling fields.")
+    var input: String?
+
+    @Option(help: "JSONL of results, one line per input line, in order (with --input).")
+    var output: String?
+
+    @Flag(help: "Skip input lines whose results --output already holds.")
+    var resume = false
+
+    @Option(help: "Sequences decoded together per step.")
+    var maxBatch: Int = 32
+
+    @Flag(help: "Print one JSON object with tokens, text and timings.")
     var json = false
 
     func validate() throws {
-        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
-        if !(temperature >= 0) { throw ValidationError("--temperature must be 0 (greedy) or positive, got \(temperature)") }
+        let sources = [prompt != nil, tokens != nil, input != nil].filter { $0 }.count
+        guard sources == 1 else { throw ValidationError("give exactly one of --prompt, --tokens or --input") }
+        if input != nil && output == nil { throw ValidationError("--input needs --output") }
+        if resume && input == nil { throw ValidationError("--resume works with --input") }
+        if maxBatch < 1 { throw ValidationError("--max-batch must be at least 1") }
     }
 
     func run() throws {
-        let prompt = try parseTokens(tokens)
-        let t0 = Date()
+        let start = Date()
         try options.withModel { model in
-            let comm = model.comm
-            let cache = model.makeCache(options: options.inference, capacity: options.maxContext ?? prompt.count + maxTokens)
-            var sampler = Sampler(temperature: Float(temperature), seed: seed)
-            let t1 = Date()
-            var logits = try model.forward(prompt, cache: cache, allLogits: false)  // [1, vocab] on the coordinator
-            let t2 = Date(), decodeTraffic = comm.traffic
-            var generated = [Int]()
-            var finish = "length"
-            while true {
-                let next = Int(comm.broadcast([Int32(comm.isCoordinator ? sampler.sample(logits) : 0)])[0])
-                generated.append(next)
-                if !json && comm.isCoordinator { FileHandle.standardOutput.write(Data("\(generated.count > 1 ? "," : "")\(next)".utf8)) }
-                if next == model.config.eosTokenId && !ignoreEos { finish = "stop"; break }
-                if generated.count == maxTokens { break }
-                logits = try model.forward([next], cache: cache, allLogits: false)
+            let codec = try TextCodec(directory: model.checkpoint.directory)
+            let promptIDs = try tokens.map(parseTokens) ?? prompt.map { try codec.encode($0, chat: chat, system: system, thinking: thinking) }
+            let engine = LLMEngine(model: model, options: options.inference, maxBatch: maxBatch, maxContext: options.maxContext,
+                                   decodeText: codec.decode)
+            guard model.comm.isCoordinator else { return try engine.serve() }
+            defer { engine.stopWorkers() }
+            if let input, let output {
+                return try BatchJob(input: input, output: output, resume: resume, codec: codec, defaults: sampling.params)
+                    .run(engine, chat: chat, thinking: thinking)
             }
-            let t3 = Date()
-            if options.verbose { RankReport.print(model: model, cache: cache, tokens: generated.count, trafficStart: decodeTraffic) }
-            guard comm.isCoordinator else { return }
-            if !json { print(); return }
-            let decodeSteps = max(generated.count - 1, 0), decodeTime = t3.timeIntervalSince(t2)
-            let result: [String: Any] = [
-                "prompt_tokens": prompt, "generated": generated, "finish_reason": finish, "ranks": comm.size,
-                "timings": [
-                    "load_s": t1.timeIntervalSince(t0), "prefill_s": t2.timeIntervalSince(t1), "time_to_first_token_s": t2.timeIntervalSince(t1),
-                    "prefill_tokens_per_s": Double(prompt.count) / t2.timeIntervalSince(t1),
-                    "decode_s": decodeTime, "decode_tokens_per_s": decodeSteps > 0 ? Double(decodeSteps) / decodeTime : 0,
-                ],
-            ]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            try streamOne(engine, prompt: promptIDs!, codec: codec, loadTime: Date().timeIntervalSince(start))
         }
     }
-}
 
-/// Picks the next token: argmax at temperature 0, else a categorical sample of `softmax(logits / T)`
-/// (the exponential-race trick of DeepSeek's generate.py) from a seeded generator.
-struct Sampler {
-    let temperature: Float
-    var state: UInt64
-
-    init(temperature: Float, seed: UInt64) { self.temperature = temperature; state = seed ^ 0x5DEE_CE66_D1CE_4E5B }
-
-    mutating func sample(_ logits: [Float]) -> Int {
-        if temperature == 0 { return logits.indices.max { logits[$0] < logits[$1] }! }
-        let m = logits.max()!
-        var best = 0, bestValue = -Float.infinity
-        for (i, l) in logits.enumerated() {
-            let p = exp((l - m) / temperature)
-            let value = p / -log(uniform())  // p / Exponential(1)
-            if value > bestValue { bestValue = value; best = i }
+    /// Streams text (or, without a tokenizer, token ids) as it is produced.
+    func streamOne(_ engine: LLMEngine, prompt: [Int], codec: TextCodec, loadTime: Double) throws {
+        let seq = try engine.add(prompt: prompt, params: sampling.params)
+        var shown = "", ids = 0
+        let out = FileHandle.standardOutput
+        while engine.hasWork {
+            try engine.step()
+            guard !json else { continue }
+            if codec.tokenizer == nil {
+                for id in seq.generated[ids...] { out.write(Data("\(ids > 0 ? "," : "")\(id)".utf8)); ids += 1 }
+            } else if seq.text.count > shown.count {
+                out.write(Data(seq.text.dropFirst(shown.count).utf8))
+                shown = seq.text
+            }
         }
-        return best
-    }
-
-    private mutating func uniform() -> Float {
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
-        return (Float(state >> 40) + 0.5) / Float(1 << 24)
+        guard json else { return print() }
+        let prefill = seq.firstTokenAt - seq.admittedAt, decode = seq.finishedAt - seq.firstTokenAt
+        let result: [String: Any] = [
+            "prompt_tokens": prompt, "generated": seq.generated, "text": seq.text, "finish_reason": seq.finishReason ?? "",
+            "ranks": engine.model.comm.size,
+            "timings": [
+                "load_s": loadTime, "time_to_first_token_s": prefill, "prefill_tokens_per_s": Double(prompt.count) / prefill,
+                "decode_s": decode, "decode_tokens_per_s": seq.generated.count > 1 ? Double(seq.generated.count - 1) / decode : 0,
+            ],
+        ]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
     }
 }

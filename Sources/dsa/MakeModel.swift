@@ -40,6 +40,7 @@ struct MakeModel: ParsableCommand {
         let maker = try ModelMaker(preset: try ModelPreset.named(preset), overrides: fields, seed: seed)
         let start = Date()
         try maker.write(to: out, shards: shards)
+        if maker.config.vocabSize == 129280 { try installTokenizer(into: out) }  // DeepSeek's vocabulary: its tokenizer too
         print(String(format: "wrote %@ (%@, %d layers, hidden %d, %d experts) in %.1f s", out, preset,
                      maker.config.numHiddenLayers, maker.config.hiddenSize, maker.config.nRoutedExperts, Date().timeIntervalSince(start)))
     }

@@ -51,7 +51,7 @@ if [ "${DSA_SKIP_BENCH_MINI:-0}" != 1 ]; then
     size=$(du -sk "$MINI" | cut -f1)
     log=$( { /usr/bin/time -f "RSS_KB=%M" $DSA forward --model "$MINI" --tokens 1,2,3,4,5,6,7,8 --out "$WORK/mini.npy"; } 2>&1)
     rss=$(grep -o 'RSS_KB=[0-9]*' <<<"$log" | cut -d= -f2)
-    load=$(grep -o 'load [0-9.]* s' <<<"$log" | cut -d' ' -f2)
+    load=$(grep -o 'load_s=[0-9.]*' <<<"$log" | cut -d= -f2)
     echo "checkpoint $((size / 1024)) MiB, max RSS $((rss / 1024)) MiB, load ${load} s"
     python3 -c "import sys; sys.exit(0 if $rss <= $size + 300*1024 and $load < 10 else 1)"
   }
