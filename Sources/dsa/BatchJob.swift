@@ -74,12 +74,13 @@ struct BatchJob {
             fields.merge(object.filter { $0.key != "prompt" && $0.key != "messages" && $0.key != "id" }) { _, new in new }
             let params = try JSONDecoder().decode(SamplingParams.self, from: JSONSerialization.data(withJSONObject: fields))
             try params.validate()
-            if let prompt = object["prompt"] as? String {
+            struct Text: Decodable { let prompt: String?; let messages: [ChatMessage]? }  // exact strings (even a leading U+FEFF)
+            let text = try JSONDecoder().decode(Text.self, from: Data(line.utf8))
+            if let prompt = text.prompt {
                 return .request(id: id, prompt: try codec.encode(prompt, chat: chat, thinking: thinking), params: params)
             }
-            if let messages = object["messages"] {
-                let decoded = try JSONDecoder().decode([ChatMessage].self, from: JSONSerialization.data(withJSONObject: messages))
-                let rendered = try ChatTemplate.render(decoded, addGenerationPrompt: true, thinking: thinking)
+            if let messages = text.messages {
+                let rendered = try ChatTemplate.render(messages, addGenerationPrompt: true, thinking: thinking)
                 return .request(id: id, prompt: try codec.require().encode(rendered), params: params)
             }
             return .failed(id: id, message: "line \(number) has neither \"prompt\" (text) nor \"messages\"")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Tokenizer
 
 /// `dsa tokenize`: text to token ids, as JSON.
@@ -31,13 +32,20 @@ struct Tokenize: ParsableCommand {
         }
         guard jsonl else { return print(jsonList(tokenizer.encode(content))) }
         let lines = content.split(separator: "\n", omittingEmptySubsequences: true)
+        struct Line: Decodable { let text: String }  // (JSONSerialization drops a leading U+FEFF from strings)
         let texts = try lines.enumerated().map { i, line -> String in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = object["text"] as? String else {
+            guard let decoded = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else {
                 throw ValidationError("\(file!) line \(i + 1): expected a JSON object with a string field \"text\"")
             }
-            return t
+            return decoded.text
         }
-        for ids in tokenizer.encodeBatch(texts) { print(jsonList(ids)) }
+        let start = Date()
+        let encoded = tokenizer.encodeBatch(texts)
+        let seconds = Date().timeIntervalSince(start), megabytes = Double(texts.reduce(0) { $0 + $1.utf8.count }) / 1e6
+        Logger(label: "dsa.tokenize").info("encoded \(texts.count) texts", metadata: [
+            "mb": "\(String(format: "%.3f", megabytes))", "encode_s": "\(String(format: "%.3f", seconds))",
+            "mb_per_s": "\(String(format: "%.2f", megabytes / seconds))"])
+        for ids in encoded { print(jsonList(ids)) }
     }
 }
 

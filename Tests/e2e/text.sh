@@ -20,6 +20,30 @@ check "tokenize = tokenizers (CJK, emoji, specials)" tokenize_matches $'中文�
 roundtrip() { local t; t=$($DSA detokenize --ids "$($DSA tokenize --text "$1")"); [ "$t" = "$1" ] && echo "ok: $t" || { echo "got '$t'"; return 1; }; }
 check "detokenize(tokenize(x)) = x" roundtrip "naïve café — ∑ 😀 text"
 
+big_corpus() {  # 1 MB of varied text: dsa's ids = tokenizers' ids, and both encode speeds in one run
+  python3 Tests/tokenizer/make_corpus.py --size 1000000 --output "$WORK/big.jsonl" --decode-output "" >/dev/null || return 1
+  $DSA tokenize --file "$WORK/big.jsonl" --jsonl > "$WORK/big.ids" 2> "$WORK/big.log" || return 1
+  python3 - "$WORK/big.jsonl" "$WORK/big.ids" "$(grep -o 'encode_s=[0-9.]*' "$WORK/big.log" | cut -d= -f2)" <<'PY'
+import json, os, sys, time
+from tokenizers import Tokenizer
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+ours = [json.loads(l) for l in open(sys.argv[2])]
+assert len(ours) == len(rows), (len(ours), len(rows))
+bad = [i for i, (r, o) in enumerate(zip(rows, ours)) if r["ids"] != o]
+assert not bad, f"{len(bad)} lines differ, first {bad[0] + 1}"
+megabytes = sum(len(r["text"].encode()) for r in rows) / 1e6
+t = Tokenizer.from_file("Sources/Tokenizer/Resources/deepseek-v3/tokenizer.json")
+texts = [r["text"] for r in rows]
+start = time.perf_counter()
+t.encode_batch(texts, add_special_tokens=False)
+theirs = time.perf_counter() - start
+mine = float(sys.argv[3])
+print(f"{len(rows)} lines, {megabytes:.2f} MB: ids equal; encode_batch on {os.cpu_count()} cores: dsa {megabytes / mine:.2f} MB/s, "
+      f"tokenizers {megabytes / theirs:.2f} MB/s: {theirs / mine:.1f}x")
+PY
+}
+check "1 MB corpus: ids = tokenizers, speed compared" big_corpus
+
 same_output() {  # same_output ARGS...: one process and mpirun -np 2 print the same
   local one two
   one=$($DSA "$@") && two=$($RUN -n 2 "$@") || { echo "failed: $one $two"; return 1; }

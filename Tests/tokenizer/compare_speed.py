@@ -16,6 +16,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 RESOURCES = Path(__file__).resolve().parent.parent / "TokenizerTests" / "Resources"
+TOKENIZER = Path(__file__).resolve().parents[2] / "Sources" / "Tokenizer" / "Resources" / "deepseek-v3" / "tokenizer.json"
 
 
 def best(body, runs=5):
@@ -31,7 +32,7 @@ def best(body, runs=5):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=RESOURCES / "corpus.jsonl")
-    parser.add_argument("--tokenizer", type=Path, default=RESOURCES / "deepseek-v3" / "tokenizer.json")
+    parser.add_argument("--tokenizer", type=Path, default=TOKENIZER)
     args = parser.parse_args()
     tokenizer = Tokenizer.from_file(str(args.tokenizer))
     texts = [json.loads(line)["text"] for line in args.corpus.read_text(encoding="utf-8").split("\n") if line]

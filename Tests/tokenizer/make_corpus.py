@@ -22,6 +22,7 @@ from tokenizers import Tokenizer
 
 HERE = Path(__file__).resolve().parent
 RESOURCES = HERE.parent / "TokenizerTests" / "Resources"
+TOKENIZER = Path(__file__).resolve().parents[2] / "Sources" / "Tokenizer" / "Resources" / "deepseek-v3" / "tokenizer.json"
 
 PROSE = [
     "The quick brown fox jumps over the lazy dog.",
@@ -235,7 +236,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=50_000, help="UTF-8 bytes of text to generate")
     parser.add_argument("--seed", type=int, default=20250929)
-    parser.add_argument("--tokenizer", type=Path, default=RESOURCES / "deepseek-v3" / "tokenizer.json")
+    parser.add_argument("--tokenizer", type=Path, default=TOKENIZER)
     parser.add_argument("--output", type=Path, default=RESOURCES / "corpus.jsonl")
     parser.add_argument("--decode-output", default=str(RESOURCES / "decode.jsonl"), help='"" to skip')
     args = parser.parse_args()

@@ -18,6 +18,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 RESOURCES = Path(__file__).resolve().parent.parent / "TokenizerTests" / "Resources"
+TOKENIZER = Path(__file__).resolve().parents[2] / "Sources" / "Tokenizer" / "Resources" / "deepseek-v3" / "tokenizer.json"
 
 
 def probes(c):
@@ -27,7 +28,7 @@ def probes(c):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tokenizer", type=Path, default=RESOURCES / "deepseek-v3" / "tokenizer.json")
+    parser.add_argument("--tokenizer", type=Path, default=TOKENIZER)
     parser.add_argument("--output", type=Path, default=RESOURCES / "pretokenizer_probes.json")
     args = parser.parse_args()
     pre_tokenizer = Tokenizer.from_file(str(args.tokenizer)).pre_tokenizer
