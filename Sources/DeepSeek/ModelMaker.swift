@@ -105,7 +105,7 @@ public struct ModelMaker {
     private func linear(_ name: String, out rows: Int, in cols: Int) -> [SafetensorsWriter.Entry] {
         let codes = Self.gaussianCodes, seed = self.seed
         let weight = SafetensorsWriter.Entry(name: name + ".weight", dtype: "F8_E4M3", shape: [rows, cols]) { sink in
-            var rng = SplitMix(seed: seed, name: name)
+            var rng = SplitMix64(seed: seed, name: name)
             let chunkRows = max(1, (1 << 22) / cols)
             var r = 0
             while r < rows {
@@ -122,9 +122,9 @@ public struct ModelMaker {
         }
         let shape = [Matrix.scaleRows(rows), Matrix.scaleCols(cols)]
         let scale = SafetensorsWriter.Entry(name: name + ".weight_scale_inv", dtype: "F32", shape: shape) { sink in
-            var rng = SplitMix(seed: seed, name: name + ".scale")
+            var rng = SplitMix64(seed: seed, name: name + ".scale")
             let base = 1 / (Self.codeStd * Float(cols).squareRoot())
-            var values = (0..<shape.reduce(1, *)).map { _ in base * (0.75 + 0.5 * rng.uniform()) }
+            var values = (0..<shape.reduce(1, *)).map { _ in base * Float(0.75 + 0.5 * rng.uniform()) }
             sink(Data(bytes: &values, count: values.count * 4))
         }
         return [weight, scale]
@@ -132,18 +132,20 @@ public struct ModelMaker {
 
     /// A norm weight: 1 ± 0.1 (bf16).
     private func norm(_ name: String, _ n: Int) -> SafetensorsWriter.Entry {
-        values(name, [n], dtype: "BF16") { rng in 1 + 0.2 * (rng.uniform() - 0.5) }
+        values(name, [n], dtype: "BF16") { rng in Float(1 + 0.2 * (rng.uniform() - 0.5)) }
     }
 
     /// A non-FP8 tensor of normal-ish values with standard deviation `std`.
     private func fp8Free(_ name: String, _ shape: [Int], std: Float, dtype: String = "BF16") -> SafetensorsWriter.Entry {
-        values(name, shape, dtype: dtype) { rng in std * rng.normal() }
+        values(name, shape, dtype: dtype) { rng in  // sum of four uniforms, rescaled: normal enough for test weights
+            std * Float(rng.uniform() + rng.uniform() + rng.uniform() + rng.uniform() - 2) * 1.7320508
+        }
     }
 
-    private func values(_ name: String, _ shape: [Int], dtype: String, _ draw: @escaping (inout SplitMix) -> Float) -> SafetensorsWriter.Entry {
+    private func values(_ name: String, _ shape: [Int], dtype: String, _ draw: @escaping (inout SplitMix64) -> Float) -> SafetensorsWriter.Entry {
         let seed = self.seed
         return SafetensorsWriter.Entry(name: name, dtype: dtype, shape: shape) { sink in
-            var rng = SplitMix(seed: seed, name: name)
+            var rng = SplitMix64(seed: seed, name: name)
             var left = shape.reduce(1, *)
             while left > 0 {
                 let n = min(left, 1 << 20)
@@ -181,25 +183,4 @@ public struct ModelMaker {
         return Float((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * u
             / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1))
     }
-}
-
-/// SplitMix64, seeded from the model seed and a tensor name (FNV-1a), so tensors are independent.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64, name: String) {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        state = seed ^ h
-    }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    /// Standard normal (sum of four uniforms, rescaled; enough for test weights).
-    mutating func normal() -> Float { (uniform() + uniform() + uniform() + uniform() - 2) * 1.7320508 }
 }

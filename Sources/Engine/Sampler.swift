@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Picks the next token of one sequence on the coordinator: penalties, then greedy argmax at
 /// temperature 0, else temperature, top-k, top-p and min-p filtering and a draw from the
@@ -65,19 +66,4 @@ public struct Sampler: Sendable {
         for i in l.indices where l[i] > l[best] { best = i }
         return best
     }
-}
-
-/// SplitMix64: a small, fast, seedable generator.
-struct SplitMix64: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -17,19 +17,26 @@ func fp8Scalar(_ b: UInt8) -> Float {
     Float(Float16(bitPattern: (UInt16(b & 0x7F) << 7) | (UInt16(b & 0x80) << 8)))
 }
 
-/// Σ fp8(w[i]) · x[i] × 2^-8.
+/// `Σ w[i] · x[i]` for weights decoded 8 at a time by `wide(i)` (or one by `one(i)` in the tail):
+/// the one summation order all dot products share.
 @inline(__always)
-func fp8Dot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> SIMD8<Float>, one: (Int) -> Float) -> Float {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
     var i = 0
     while i + 16 <= n {
-        a0.addProduct(fp8x8(w + i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        a1.addProduct(fp8x8(w + i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        a0.addProduct(wide(i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        a1.addProduct(wide(i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
         i += 16
     }
     var s = (a0 + a1).sum()
-    while i < n { s += fp8Scalar(w[i]) * x[i]; i += 1 }
+    while i < n { s += one(i) * x[i]; i += 1 }
     return s
+}
+
+/// Σ fp8(w[i]) · x[i] × 2^-8.
+@inline(__always)
+func fp8Dot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    dot(n, x, wide: { fp8x8(w + $0) }, one: { fp8Scalar(w[$0]) })
 }
 
 @inline(__always)
@@ -41,31 +48,7 @@ func bf16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
 /// Σ bf16(w[i]) · x[i].
 @inline(__always)
 func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    var i = 0
-    while i + 16 <= n {
-        a0.addProduct(bf16x8(w + i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        a1.addProduct(bf16x8(w + i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
-        i += 16
-    }
-    var s = (a0 + a1).sum()
-    while i < n { s += BF16.decode(w[i]) * x[i]; i += 1 }
-    return s
-}
-
-/// Σ f16(w[i]) · x[i].
-@inline(__always)
-func f16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    var i = 0
-    while i + 16 <= n {
-        a0.addProduct(f16x8(w + i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        a1.addProduct(f16x8(w + i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
-        i += 16
-    }
-    var s = (a0 + a1).sum()
-    while i < n { s += F16.decode(w[i]) * x[i]; i += 1 }
-    return s
+    dot(n, x, wide: { bf16x8(w + $0) }, one: { BF16.decode(w[$0]) })
 }
 
 @inline(__always)
@@ -73,19 +56,16 @@ func f16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
     SIMD8<Float>(unsafeBitCast(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self), to: SIMD8<Float16>.self))
 }
 
+/// Σ f16(w[i]) · x[i].
+@inline(__always)
+func f16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    dot(n, x, wide: { f16x8(w + $0) }, one: { F16.decode(w[$0]) })
+}
+
 /// Σ a[i] · b[i] in fp32.
 @inline(__always)
 public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    var i = 0
-    while i + 16 <= n {
-        a0.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
-        a1.addProduct(UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self))
-        i += 16
-    }
-    var s = (a0 + a1).sum()
-    while i < n { s += a[i] * b[i]; i += 1 }
-    return s
+    dot(n, b, wide: { UnsafeRawPointer(a + $0).loadUnaligned(as: SIMD8<Float>.self) }, one: { a[$0] })
 }
 
 /// `y[i] += a · x[i]`.

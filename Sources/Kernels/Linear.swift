@@ -50,15 +50,7 @@ extension Matrix {
         switch format {
         case .fp8:
             let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
-            let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(k)
-            var total: Float = 0
-            var c = 0, b = 0
-            while c < k {
-                let len = Swift.min(Matrix.blockSize, k - c)
-                total += fp8Dot(codes + c, x + c, len) * scales[scaleRow + b]
-                c += len; b += 1
-            }
-            return total
+            return scaledBlocks(row: r) { c, len in fp8Dot(codes + c, x + c, len) }
         case .bf16: return bf16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f16: return f16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f32: return dotF32(base.assumingMemoryBound(to: Float.self) + r * k, x, k)
@@ -69,12 +61,18 @@ extension Matrix {
     @inline(__always)
     func dot(row r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>) -> Float {
         guard format == .fp8 else { return dotF32(decoded, x, cols) }
+        return scaledBlocks(row: r) { c, len in dotF32(decoded + c, x + c, len) }
+    }
+
+    /// `Σ_blocks blockDot(first column, length) × block scale` along FP8 row `r`.
+    @inline(__always)
+    private func scaledBlocks(row r: Int, _ blockDot: (Int, Int) -> Float) -> Float {
         let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(cols)
         var total: Float = 0
         var c = 0, b = 0
         while c < cols {
             let len = Swift.min(Matrix.blockSize, cols - c)
-            total += dotF32(decoded + c, x + c, len) * scales[scaleRow + b]
+            total += blockDot(c, len) * scales[scaleRow + b]
             c += len; b += 1
         }
         return total

@@ -6,13 +6,14 @@ import Tokenizer
 /// checkpoint with DeepSeek's 129280-token vocabulary and tokenizer, written on first use under
 /// `$DSA_HOME` (default `~/.cache/swiftdsa`).
 enum DefaultModel {
-    static let preset = "tiny", seed: UInt64 = 0
+    /// `version` changes whenever the generated weights would.
+    static let preset = "tiny", seed: UInt64 = 0, version = 2
 
     /// The default model's directory, written first if missing.
     static func directory() throws -> String {
         let home = ProcessInfo.processInfo.environment["DSA_HOME"]
             ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/swiftdsa")
-        let dir = "\(home)/models/default-\(preset)-seed\(seed)"
+        let dir = "\(home)/models/default-\(preset)-seed\(seed)-v\(version)"
         let fm = FileManager.default
         if !fm.fileExists(atPath: dir + "/config.json") {  // write aside, then rename: concurrent ranks never see half a model
             let staging = "\(dir).partial-\(ProcessInfo.processInfo.processIdentifier)"

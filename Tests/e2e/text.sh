@@ -12,7 +12,7 @@ $DSA inspect >/dev/null  # writes the default model
 tokenize_matches() {
   local text=$1 ours theirs
   ours=$($DSA tokenize --text "$text")
-  theirs=$(python3 -c "import sys, tokenizers; t = tokenizers.Tokenizer.from_file('$DSA_HOME/models/default-tiny-seed0/tokenizer.json'); print(t.encode(sys.argv[1], add_special_tokens=False).ids)" "$text")
+  theirs=$(python3 -c "import sys, tokenizers; t = tokenizers.Tokenizer.from_file('Sources/Tokenizer/Resources/deepseek-v3/tokenizer.json'); print(t.encode(sys.argv[1], add_special_tokens=False).ids)" "$text")
   [ "$ours" = "$theirs" ] && echo "$ours" || { echo "dsa $ours != tokenizers $theirs"; return 1; }
 }
 check "tokenize = tokenizers (English)" tokenize_matches "Hello, world! It's 2026-11-30 and 1234567 tokens."
