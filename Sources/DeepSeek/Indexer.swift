@@ -55,13 +55,13 @@ struct Indexer: Sendable {
                 }
             }
             let qi = Array(q[(i * heads * headDim)..<((i + 1) * heads * headDim)])
-            let scores = indexScores(q: qi, headWeights: headWeights, keys: keys, count: plan.localCount(p + 1))
-            let rows = scores.withUnsafeBufferPointer { topK($0, selectCount) }
+            let scores = Profiler.measure("indexer") { indexScores(q: qi, headWeights: headWeights, keys: keys, count: plan.localCount(p + 1)) }
+            let rows = Profiler.measure("topk") { scores.withUnsafeBufferPointer { topK($0, selectCount) } }
             local.append(Int32(rows.count))
             local += rows.map { Int32(plan.position(ofLocalRow: Int($0))) }
             local += rows.map { Int32(bitPattern: scores[Int($0)].bitPattern) }
         }
-        let merged = comm.reduce(local) { mergeTopK($0, queries: sparse.count) }
+        let merged = comm.reduce(local) { parts in Profiler.measure("topk") { mergeTopK(parts, queries: sparse.count) } }
         var selected = [[Int32]?](repeating: nil, count: t), offset = 0
         for i in sparse {
             let n = Int(merged[offset])

@@ -44,4 +44,19 @@ public final class KVCache {
     public var bytesPerPosition: Int {
         (latent + rope + indexKeys).reduce(0) { $0 + $1.bytesPerRow }
     }
+
+    /// Fills positions `0..<length` with random latents, rope keys and indexer keys, as if a
+    /// prompt had run — for timing long contexts without the prefill (`dsa bench`).
+    public func fillSynthetic(length: Int, seed: UInt64 = 1) {
+        precondition(length <= capacity)
+        for (l, rows) in (latent + rope + indexKeys).enumerated() {
+            var rng = SplitMix64(seed: seed &+ UInt64(l))
+            var row = [Float](repeating: 0, count: rows.width)
+            for r in 0..<plan.localCount(length) {
+                for i in row.indices { row[i] = Float(rng.uniform() * 3.4 - 1.7) }
+                rows.set(r, row[...])
+            }
+        }
+        self.length = length
+    }
 }

@@ -32,6 +32,9 @@ struct MLP: Sendable {
     }
     /// `[T, dim] → [T, dim]`.
     func callAsFunction(_ x: [Float]) -> [Float] { down(siluMul(gate(x), up(x))) }
+
+    /// The weights one token reads.
+    var matrices: [Matrix] { [gate.weight, up.weight, down.weight] }
 }
 
 /// Token embedding table `[vocab, dim]`.

@@ -43,6 +43,13 @@ struct MLA: Sendable {
         indexer = c.hasIndexer ? try Indexer(ckpt, prefix + ".indexer") : nil
     }
 
+    /// The weights one decode token reads (the indexer's only when sparse attention selects).
+    func matrices(indexer withIndexer: Bool) -> [Matrix] {
+        var mats = [wqB.weight, wkvA.weight, wkT, wv, wo.weight] + (wqA.map { [$0.weight] } ?? [])
+        if withIndexer, let indexer { mats += [indexer.wqB.weight, indexer.wk.weight, indexer.weightsProj.weight] }
+        return mats
+    }
+
     /// `x`: `[T, dim]` (attn-normed) rows of one or more sequences → `[T, dim]`. Caches this rank's
     /// positions, attends over the selected positions it holds, and merges the ranks' partials.
     func callAsFunction(_ x: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
@@ -71,8 +78,16 @@ struct MLA: Sendable {
 
         let qLatent = groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads)  // [T, heads, latent]
         let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
-        var partials = [Double]()                                // [T, heads, latent + 2]
-        partials.reserveCapacity(t * heads * (latent + 2))
+        let partials = Profiler.measure("attention") { attend(qLatent, qRope, selected, segments, layer) }  // [T, heads, latent + 2]
+        let o = comm.reduce(partials) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
+        return wo(groupedLinear(o, wv, groups: heads))           // [T, heads, v] → [T, dim]
+    }
+
+    /// This rank's partial attention of every query over the positions it holds (`selected`, or
+    /// all visible ones where nil): `[T, heads, latent + 2]`.
+    private func attend(_ qLatent: [Float], _ qRope: [Float], _ selected: [[Int32]?], _ segments: [Segment], _ layer: Int) -> [Double] {
+        var partials = [Double]()
+        partials.reserveCapacity(selected.count * heads * (latent + 2))
         for seg in segments {
             let cache = seg.cache, plan = cache.plan
             let visible = (0..<Int32(plan.localCount(seg.positions.upperBound))).map { $0 }  // local rows of every visible position
@@ -95,8 +110,7 @@ struct MLA: Sendable {
                 }
             }
         }
-        let o = comm.reduce(partials) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
-        return wo(groupedLinear(o, wv, groups: heads))           // [T, heads, v] → [T, dim]
+        return partials
     }
 }
 

@@ -79,13 +79,27 @@ struct MoE: Sendable {
             ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize) : nil
     }
 
+    /// The weights one token reads: the router, its routed experts and the shared experts.
+    var matricesPerToken: [Matrix] {
+        let expert = experts.compactMap { $0 }.first?.matrices ?? []
+        return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + (shared?.matrices ?? [])
+    }
+
     /// `[T, dim] → [T, dim]`: each owned expert runs once over all the tokens routed to it.
     func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
         let routes = comm.isCoordinator ? gate(x) : []
         let ids = comm.broadcast(routes.flatMap { $0.experts.map(Int32.init) })  // [T, topk]
         let weights = comm.broadcast(routes.flatMap(\.weights))                // [T, topk]
+        let y = Profiler.measure("moe") { localShare(x, ids, weights) }
+        return comm.reduce(y) { parts in  // summed in rank order
+            (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
+        }
+    }
+
+    /// This rank's share: its routed experts' weighted outputs (plus the shared experts on the
+    /// coordinator), in fp64 so the fp32 sum does not depend on how experts are split over ranks.
+    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float]) -> [Double] {
         let k = gate.topk, tokens = ids.count / k, dim = x.count / tokens
-        // fp64 partial sums: the fp32 result does not depend on how experts are split over ranks.
         var y = [Double](repeating: 0, count: x.count)
         if let shared { y = shared(x).map(Double.init) }
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
@@ -96,8 +110,6 @@ struct MoE: Sendable {
                 for d in 0..<dim { y[a.token * dim + d] += Double(a.weight * out[i * dim + d]) }
             }
         }
-        return comm.reduce(y) { parts in  // summed in rank order
-            (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
-        }
+        return y
     }
 }

@@ -63,6 +63,14 @@ public final class Transformer: @unchecked Sendable {
         try self.init(checkpoint: Checkpoint(directory: directory), comm: comm)
     }
 
+    /// The weights one decode token reads on one process: attention (with the indexer when
+    /// `sparse`), dense MLPs, the router, `num_experts_per_tok` routed and the shared experts, the
+    /// LM head. Bytes are the decode roofline's denominator; 2 × elements its FLOPs.
+    public func decodeWeights(sparse: Bool) -> (bytes: Int, elements: Int) {
+        let mats = layers.flatMap { $0.attn.matrices(indexer: sparse) + ($0.moe?.matricesPerToken ?? $0.mlp!.matrices) } + [head.weight]
+        return (mats.reduce(0) { $0 + $1.byteCount }, mats.reduce(0) { $0 + $1.rows * $1.cols })
+    }
+
     /// An empty cache for this rank's share of `capacity` positions.
     public func makeCache(options: InferenceOptions, capacity: Int) -> KVCache {
         KVCache(config: config, options: options, capacity: capacity, plan: plan)

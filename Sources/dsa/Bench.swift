@@ -1,0 +1,129 @@
+import ArgumentParser
+import Cluster
+import DeepSeek
+import Foundation
+import Kernels
+
+/// `dsa bench`: prefill, decode and long-context timings with the decode roofline, measured in one
+/// run against this machine's own memory bandwidth. Every figure is the median of `--runs`
+/// timed runs after one warm-up, with the spread (min–max) beside it.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Benchmark prefill, decode and long-context decode (sparse vs dense).")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Benchmark a make-model preset (written once under $DSA_HOME/models) instead of --model.")
+    var preset: String?
+
+    @Option(help: "Prompt lengths for prefill, comma-separated (empty: skip).")
+    var prefill = "128,512,2048"
+
+    @Option(help: "Batch sizes for decode, comma-separated (empty: skip).")
+    var decodeBatch = "1,8,32"
+
+    @Option(help: "Decode steps timed per run.")
+    var decodeSteps = 8
+
+    @Option(help: "Contexts for long-context decode steps, comma-separated (empty: skip).")
+    var contexts = ""
+
+    @Option(help: "Timed runs per figure (after one warm-up).")
+    var runs = 3
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        if let preset {
+            let dir = (ProcessInfo.processInfo.environment["DSA_HOME"] ?? NSHomeDirectory() + "/.cache/swiftdsa") + "/models/preset-\(preset)"
+            if Launch.launcherRank == 0 && !FileManager.default.fileExists(atPath: dir + "/config.json") {
+                try ModelMaker(preset: try ModelPreset.named(preset), seed: 0).write(to: dir)
+            }
+            var o = options
+            o.model = dir
+            return try run(o, label: preset)
+        }
+        try run(options, label: options.model ?? "default model")
+    }
+
+    private func run(_ options: ModelOptions, label: String) throws {
+        try options.withModel { model in
+            let comm = model.comm
+            var bandwidth = 0.0
+            if comm.isCoordinator { bandwidth = measureReadBandwidth() }
+            comm.barrier()
+            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, bandwidth: bandwidth)
+            let vocab = model.config.vocabSize
+            func prompt(_ n: Int, _ salt: Int) -> [Int] { (0..<n).map { ($0 * 7919 + salt * 104729 + 11) % vocab } }
+
+            for n in list(prefill) {
+                let times = try timedWall { _ in
+                    let cache = model.makeCache(options: options.inference, capacity: n)
+                    _ = try model.forward(prompt(n, 1), cache: cache, allLogits: false)
+                }
+                report.prefill.append((n, times))
+            }
+            let weights = model.decodeWeights(sparse: false)
+            report.decodeBytesPerToken = weights.bytes
+            report.flopsPerToken = 2 * weights.elements
+            for batch in list(decodeBatch) {
+                Profiler.reset()
+                let times = try timed { run -> Double? in
+                    let caches = (0..<batch).map { _ in model.makeCache(options: options.inference, capacity: 64 + decodeSteps) }
+                    _ = try model.forward((0..<batch).map { (prompt(64, $0 + run * batch), caches[$0]) }, allLogits: false)
+                    Profiler.reset()
+                    let start = Date()
+                    for step in 0..<decodeSteps { _ = try model.forward(caches.map { ([(step * 31) % vocab], $0) }, allLogits: false) }
+                    return Date().timeIntervalSince(start) / Double(decodeSteps)
+                }
+                let perRank = comm.allGather(Self.phaseNames.map { (Profiler.snapshot[$0] ?? 0) / Double(decodeSteps) })
+                report.decode.append((batch, times, perRank.map { Dictionary(uniqueKeysWithValues: zip(Self.phaseNames, $0)) }))
+            }
+            for context in list(contexts) {
+                var row = BenchReport.LongContext(context: context)
+                for attention in [InferenceOptions.Attention.sparse, .dense] {
+                    var o = options.inference
+                    o.attention = attention
+                    var phases = [[String: Double]]()
+                    let times = try timed { _ -> Double? in
+                        let cache = model.makeCache(options: o, capacity: context + 2)
+                        cache.fillSynthetic(length: context)
+                        Profiler.reset()
+                        let start = Date()
+                        _ = try model.forward([1], cache: cache, allLogits: false)
+                        let seconds = Date().timeIntervalSince(start)
+                        phases.append(Profiler.snapshot)
+                        return seconds
+                    }
+                    let attentionTimes = phases.dropFirst().map { ($0["indexer"] ?? 0) + ($0["topk"] ?? 0) + ($0["attention"] ?? 0) }
+                    row.set(attention, step: times, attention: attentionTimes, phases: phases.last ?? [:])
+                }
+                report.longContext.append(row)
+            }
+            report.traffic = comm.traffic
+            guard comm.isCoordinator else { return }
+            print(json ? report.json() : report.text())
+        }
+    }
+
+    /// Runs `body` once to warm up, then `runs` times; its seconds (returned, or the wall time).
+    private func timed(_ body: (Int) throws -> Double?) throws -> [Double] {
+        Profiler.enabled = true
+        var times = [Double]()
+        for run in 0...runs {
+            let start = Date()
+            let measured = try body(run) ?? Date().timeIntervalSince(start)
+            if run > 0 { times.append(measured) }
+        }
+        return times
+    }
+
+    private func timedWall(_ body: (Int) throws -> Void) throws -> [Double] {
+        try timed { run -> Double? in try body(run); return nil }
+    }
+
+    /// The phases of the per-rank decode breakdown.
+    static let phaseNames = ["attention", "indexer", "topk", "moe", "communication"]
+
+    private func list(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+}

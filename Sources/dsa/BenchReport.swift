@@ -1,0 +1,86 @@
+import DeepSeek
+import Foundation
+
+/// What `dsa bench` measured, as a table or as JSON (seconds in, milliseconds and tokens/s out).
+struct BenchReport {
+    let model: String
+    let ranks: Int, threads: Int
+    /// Measured read bandwidth, bytes/s.
+    let bandwidth: Double
+    var prefill: [(tokens: Int, seconds: [Double])] = []
+    /// Per batch size: seconds per decode step, and each rank's seconds per step by phase.
+    var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]])] = []
+    var decodeBytesPerToken = 0, flopsPerToken = 0
+    var longContext: [LongContext] = []
+    var traffic: (sent: Int, received: Int) = (0, 0)
+
+    /// One context length: the whole decode step and its attention part, sparse and dense.
+    struct LongContext {
+        let context: Int
+        var sparseStep: [Double] = [], denseStep: [Double] = [], sparseAttention: [Double] = [], denseAttention: [Double] = []
+        var sparsePhases: [String: Double] = [:]
+
+        mutating func set(_ attention: InferenceOptions.Attention, step: [Double], attention part: [Double], phases: [String: Double]) {
+            if attention == .sparse { sparseStep = step; sparseAttention = part; sparsePhases = phases } else { denseStep = step; denseAttention = part }
+        }
+    }
+
+    var rooflineTokensPerSecond: Double { bandwidth / Double(max(decodeBytesPerToken, 1)) }
+    var decodeTokensPerSecond: Double { decode.first.map { Double($0.batch) / median($0.stepSeconds) } ?? 0 }
+
+    func text() -> String {
+        var out = [String(format: "model %@ · %d rank(s) × %d threads · memory read bandwidth %.1f GB/s (measured)",
+                          model, ranks, threads, bandwidth / 1e9)]
+        for (n, s) in prefill {
+            out.append(String(format: "prefill %5d tokens  %8.1f tokens/s  %7.1f GFLOP/s  (median of %d, spread %@)",
+                              n, Double(n) / median(s), Double(n * flopsPerToken) / median(s) / 1e9, s.count, spread(s)))
+        }
+        out.append(String(format: "decode reads %.1f MB of weights per token → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, rooflineTokensPerSecond))
+        for (b, s, phases) in decode {
+            let tps = Double(b) / median(s)
+            out.append(String(format: "decode batch %3d  %8.2f tokens/s  %6.1f ms/step  roofline fraction %.2f  (spread %@)",
+                              b, tps, median(s) * 1e3, b == 1 ? tps / rooflineTokensPerSecond : tps / (rooflineTokensPerSecond * Double(b)), spread(s)))
+            for (r, p) in phases.enumerated() where ranks > 1 || b == decode.first?.batch {
+                out.append("    rank \(r) ms/step: " + Bench.phaseNames.map { String(format: "%@ %.2f", $0, (p[$0] ?? 0) * 1e3) }.joined(separator: ", "))
+            }
+        }
+        if !longContext.isEmpty { out.append("long context (synthetic cache): ms per decode step, and its attention part (indexer + top-k + attention)") }
+        for c in longContext {
+            out.append(String(format: "  %7d  sparse %9.2f (attention %8.2f: indexer %.2f, top-k %.2f, attend %.2f)  dense %9.2f (attention %8.2f)  step ×%.1f  attention ×%.1f",
+                              c.context, median(c.sparseStep) * 1e3, median(c.sparseAttention) * 1e3, (c.sparsePhases["indexer"] ?? 0) * 1e3,
+                              (c.sparsePhases["topk"] ?? 0) * 1e3, (c.sparsePhases["attention"] ?? 0) * 1e3, median(c.denseStep) * 1e3,
+                              median(c.denseAttention) * 1e3, median(c.denseStep) / median(c.sparseStep), median(c.denseAttention) / median(c.sparseAttention)))
+        }
+        if ranks > 1 { out.append("coordinator traffic: sent \(traffic.sent) B, received \(traffic.received) B in the whole run") }
+        return out.joined(separator: "\n")
+    }
+
+    func json() -> String {
+        var object: [String: Any] = [
+            "model": model, "ranks": ranks, "threads": threads, "memory_bandwidth_gb_s": bandwidth / 1e9,
+            "decode_bytes_per_token": decodeBytesPerToken, "decode_roofline_tokens_per_s": rooflineTokensPerSecond,
+            "decode_tokens_per_s": decodeTokensPerSecond, "decode_roofline_fraction": decodeTokensPerSecond / rooflineTokensPerSecond,
+            "prefill_tokens_per_s": prefill.last.map { Double($0.tokens) / median($0.seconds) } ?? 0,
+            "prefill": prefill.map { ["tokens": $0.tokens, "tokens_per_s": Double($0.tokens) / median($0.seconds),
+                                      "gflop_s": Double($0.tokens * flopsPerToken) / median($0.seconds) / 1e9, "runs_s": $0.seconds] },
+            "decode": decode.map { ["batch": $0.batch, "tokens_per_s": Double($0.batch) / median($0.stepSeconds), "runs_step_s": $0.stepSeconds,
+                                    "phases_ms_per_step": $0.phases.map { $0.mapValues { $0 * 1e3 } }] },
+            "long_context": longContext.map { ["context": $0.context, "sparse_step_ms": median($0.sparseStep) * 1e3, "dense_step_ms": median($0.denseStep) * 1e3,
+                                               "sparse_attention_ms": median($0.sparseAttention) * 1e3, "dense_attention_ms": median($0.denseAttention) * 1e3,
+                                               "synthetic_cache": true] },
+        ]
+        if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+func median(_ v: [Double]) -> Double {
+    guard !v.isEmpty else { return .nan }
+    let s = v.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func spread(_ v: [Double]) -> String {
+    guard let lo = v.min(), let hi = v.max(), median(v) > 0 else { return "–" }
+    return String(format: "±%.0f%%", (hi - lo) / 2 / median(v) * 100)
+}
