@@ -1,42 +1,90 @@
 // SIMD dot products, all with one summation order (two 8-wide accumulators, then the scalar
-// tail), so a dot over decoded values equals the fused one bit for bit. FP8 e4m3 is widened through half precision: shifting the 7 low bits left
-// by 7 and the sign by 8 gives the binary16 of `value × 2^-8` for every finite code (normal and
-// subnormal), which F16C converts 8 at a time; the 2^8 is folded into the block scales.
+// tail), so a dot over decoded values equals the fused one bit for bit. FP8 e4m3 is widened
+// through half precision: every finite code (normal and subnormal) maps to the binary16 of
+// `value × 2^-8`, which F16C converts 8 at a time; the 2^8 is folded into the block scales.
 
-/// 8 e4m3 codes as fp32 values × 2^-8.
+/// Writes `n` e4m3 codes as fp32 values × 2^-8 × `scale` (out of line, as `fp8DotParts`).
+@inline(never)
+func decodeFP8(_ codes: UnsafePointer<UInt8>, _ out: UnsafeMutablePointer<Float>, _ n: Int, scale s: Float) {
+    var i = 0
+    while i + 16 <= n {
+        let (v0, v1) = fp8x16(codes + i)
+        UnsafeMutableRawPointer(out + i).storeBytes(of: v0 * s, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(out + i + 8).storeBytes(of: v1 * s, as: SIMD8<Float>.self)
+        i += 16
+    }
+    while i < n { out[i] = fp8Scalar(codes[i]) * s; i += 1 }
+}
+
+/// 16 e4m3 codes as fp32 values × 2^-8: sign-extending the byte to 16 bits and shifting it left
+/// by 7 puts sign, exponent and mantissa where binary16 wants them, but for one copy of the sign
+/// in bit 14, which the mask clears. (Lane by lane with concrete conversions, which the optimizer
+/// vectorizes; the generic SIMD conversions end up as out-of-line calls in the package build.)
 @inline(__always)
-func fp8x8(_ p: UnsafePointer<UInt8>) -> SIMD8<Float> {
-    let b = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt8>.self)
-    let h = (SIMD8<UInt16>(truncatingIfNeeded: b & 0x7F) &<< 7) | (SIMD8<UInt16>(truncatingIfNeeded: b & 0x80) &<< 8)
-    return SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self))
+func fp8x16(_ p: UnsafePointer<UInt8>) -> (SIMD8<Float>, SIMD8<Float>) {
+    let b = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)
+    var lo = SIMD8<Int16>(), hi = SIMD8<Int16>()
+    for i in 0..<8 { lo[i] = Int16(b[i]); hi[i] = Int16(b[i + 8]) }
+    return (halfToFloat((lo &<< 7) & Int16(bitPattern: 0xBFFF)), halfToFloat((hi &<< 7) & Int16(bitPattern: 0xBFFF)))
+}
+
+/// 8 binary16 bit patterns as fp32.
+@inline(__always)
+func halfToFloat(_ bits: SIMD8<Int16>) -> SIMD8<Float> {
+    let h = unsafeBitCast(bits, to: SIMD8<Float16>.self)
+    var f = SIMD8<Float>()
+    for i in 0..<8 { f[i] = Float(h[i]) }
+    return f
 }
 
 /// One e4m3 code as fp32 × 2^-8.
 @inline(__always)
 func fp8Scalar(_ b: UInt8) -> Float {
-    Float(Float16(bitPattern: (UInt16(b & 0x7F) << 7) | (UInt16(b & 0x80) << 8)))
+    Float(Float16(bitPattern: UInt16(bitPattern: (Int16(Int8(bitPattern: b)) << 7) & Int16(bitPattern: 0xBFFF))))
 }
 
-/// `Σ w[i] · x[i]` for weights decoded 8 at a time by `wide(i)` (or one by `one(i)` in the tail):
-/// the one summation order all dot products share.
+/// `Σ w[i] · x[i]` for weights decoded 16 at a time by `wide(i)` (or one by `one(i)` in the tail),
+/// as 8 lane sums and the tail's sum: the one summation order all dot products share.
 @inline(__always)
-func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> SIMD8<Float>, one: (Int) -> Float) -> Float {
+func dotParts(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> (SIMD8<Float>, SIMD8<Float>), one: (Int) -> Float) -> (SIMD8<Float>, Float) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
     var i = 0
     while i + 16 <= n {
-        a0.addProduct(wide(i), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        a1.addProduct(wide(i + 8), UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        let (w0, w1) = wide(i)
+        a0.addProduct(w0, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        a1.addProduct(w1, UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
         i += 16
     }
-    var s = (a0 + a1).sum()
-    while i < n { s += one(i) * x[i]; i += 1 }
-    return s
+    var tail: Float = 0
+    while i < n { tail += one(i) * x[i]; i += 1 }
+    return (a0 + a1, tail)
 }
 
-/// Σ fp8(w[i]) · x[i] × 2^-8.
+/// The sum of 8 lanes as a tree (3 dependent adds, not 7).
 @inline(__always)
-func fp8Dot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, x, wide: { fp8x8(w + $0) }, one: { fp8Scalar(w[$0]) })
+func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let h = v.lowHalf + v.highHalf, q = h.lowHalf + h.highHalf
+    return q[0] + q[1]
+}
+
+@inline(__always)
+func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> (SIMD8<Float>, SIMD8<Float>), one: (Int) -> Float) -> Float {
+    let (lanes, tail) = dotParts(n, x, wide: wide, one: one)
+    return horizontalSum(lanes) + tail
+}
+
+/// Σ fp8(w[i]) · x[i] × 2^-8, as lane sums and tail (see `dotParts`). Kept out of line: inside a
+/// larger function the optimizer stops inlining the vector conversions.
+@inline(never)
+func fp8DotParts(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int) -> (SIMD8<Float>, Float) {
+    dotParts(n, x, wide: { fp8x16(w + $0) }, one: { fp8Scalar(w[$0]) })
+}
+
+/// Σ a[i] · b[i] in fp32, as lane sums and tail (see `dotParts`).
+@inline(__always)
+func dotF32Parts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (SIMD8<Float>, Float) {
+    dotParts(n, b, wide: { (UnsafeRawPointer(a + $0).loadUnaligned(as: SIMD8<Float>.self),
+                           UnsafeRawPointer(a + $0 + 8).loadUnaligned(as: SIMD8<Float>.self)) }, one: { a[$0] })
 }
 
 @inline(__always)
@@ -48,24 +96,25 @@ func bf16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
 /// Σ bf16(w[i]) · x[i].
 @inline(__always)
 func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, x, wide: { bf16x8(w + $0) }, one: { BF16.decode(w[$0]) })
+    dot(n, x, wide: { (bf16x8(w + $0), bf16x8(w + $0 + 8)) }, one: { BF16.decode(w[$0]) })
 }
 
 @inline(__always)
 func f16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
-    SIMD8<Float>(unsafeBitCast(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self), to: SIMD8<Float16>.self))
+    halfToFloat(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int16>.self))
 }
 
 /// Σ f16(w[i]) · x[i].
 @inline(__always)
 func f16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, x, wide: { f16x8(w + $0) }, one: { F16.decode(w[$0]) })
+    dot(n, x, wide: { (f16x8(w + $0), f16x8(w + $0 + 8)) }, one: { F16.decode(w[$0]) })
 }
 
 /// Σ a[i] · b[i] in fp32.
 @inline(__always)
 public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, b, wide: { UnsafeRawPointer(a + $0).loadUnaligned(as: SIMD8<Float>.self) }, one: { a[$0] })
+    let (lanes, tail) = dotF32Parts(a, b, n)
+    return horizontalSum(lanes) + tail
 }
 
 /// `y[i] += a · x[i]`.

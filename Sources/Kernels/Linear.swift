@@ -50,7 +50,7 @@ extension Matrix {
         switch format {
         case .fp8:
             let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
-            return scaledBlocks(row: r) { c, len in fp8Dot(codes + c, x + c, len) }
+            return scaledBlocks(row: r) { c, len in fp8DotParts(codes + c, x + c, len) }
         case .bf16: return bf16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f16: return f16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f32: return dotF32(base.assumingMemoryBound(to: Float.self) + r * k, x, k)
@@ -61,21 +61,24 @@ extension Matrix {
     @inline(__always)
     func dot(row r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>) -> Float {
         guard format == .fp8 else { return dotF32(decoded, x, cols) }
-        return scaledBlocks(row: r) { c, len in dotF32(decoded + c, x + c, len) }
+        return scaledBlocks(row: r) { c, len in dotF32Parts(decoded + c, x + c, len) }
     }
 
-    /// `Σ_blocks blockDot(first column, length) × block scale` along FP8 row `r`.
+    /// `Σ_blocks blockDot(first column, length) × block scale` along FP8 row `r`, kept in 8 lanes
+    /// until one horizontal sum at the end.
     @inline(__always)
-    private func scaledBlocks(row r: Int, _ blockDot: (Int, Int) -> Float) -> Float {
+    private func scaledBlocks(row r: Int, _ blockDot: (Int, Int) -> (SIMD8<Float>, Float)) -> Float {
         let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(cols)
-        var total: Float = 0
+        var lanes = SIMD8<Float>(), tail: Float = 0
         var c = 0, b = 0
         while c < cols {
-            let len = Swift.min(Matrix.blockSize, cols - c)
-            total += blockDot(c, len) * scales[scaleRow + b]
+            let len = Swift.min(Matrix.blockSize, cols - c), scale = scales[scaleRow + b]
+            let (v, t) = blockDot(c, len)
+            lanes.addProduct(v, SIMD8(repeating: scale))
+            tail += t * scale
             c += len; b += 1
         }
-        return total
+        return horizontalSum(lanes) + tail
     }
 
     /// Writes row `r` as fp32 into `out` (`cols` values); `scaled: false` leaves FP8 block scales
@@ -88,14 +91,8 @@ extension Matrix {
             let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(k)
             var c = 0, b = 0
             while c < k {
-                let len = Swift.min(Matrix.blockSize, k - c), s = scaled ? scales[scaleRow + b] : 1
-                var i = 0
-                while i + 8 <= len {
-                    let v = fp8x8(codes + c + i) * s
-                    UnsafeMutableRawPointer(out + c + i).storeBytes(of: v, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < len { out[c + i] = fp8Scalar(codes[c + i]) * s; i += 1 }
+                let len = Swift.min(Matrix.blockSize, k - c)
+                decodeFP8(codes + c, out + c, len, scale: scaled ? scales[scaleRow + b] : 1)
                 c += len; b += 1
             }
         case .bf16:

@@ -58,11 +58,8 @@ public final class PackedRows: @unchecked Sendable {
         case .fp8:
             let p = data.pointer.assumingMemoryBound(to: UInt8.self) + r * width
             for b in 0..<blocksPerRow {
-                let s = scales[r * blocksPerRow + b] * 256
-                let end = Swift.min(width, (b + 1) * block)
-                var i = b * block
-                while i + 8 <= end { UnsafeMutableRawPointer(out + i).storeBytes(of: fp8x8(p + i) * s, as: SIMD8<Float>.self); i += 8 }
-                while i < end { out[i] = fp8Scalar(p[i]) * s; i += 1 }
+                let start = b * block
+                decodeFP8(p + start, out + start, Swift.min(width, start + block) - start, scale: scales[r * blocksPerRow + b] * 256)
             }
         }
     }
