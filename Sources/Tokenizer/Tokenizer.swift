@@ -106,8 +106,16 @@ public final class Tokenizer: Sendable {
     }
 
     /// The folder of DeepSeek-V3's tokenizer.json and tokenizer_config.json shipped with SwiftDSA
-    /// (copied into the default model and into `make-model` checkpoints with its vocabulary).
-    public static var bundledDirectory: String { Bundle.module.path(forResource: "deepseek-v3", ofType: nil)! }
+    /// (copied into the default model and into `make-model` checkpoints with its vocabulary): the
+    /// resource bundle beside the executable, else the source tree it was built from; nil when a
+    /// copied binary travelled without it. (`Bundle.module` would stop the program instead.)
+    public static var bundledDirectory: String? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [Bundle.main.bundleURL, executable].flatMap { base in
+            ["SwiftDSA_Tokenizer.resources", "SwiftDSA_Tokenizer.bundle"].map { base.appendingPathComponent($0 + "/deepseek-v3") }
+        } + [URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/deepseek-v3")]
+        return candidates.map(\.path).first { FileManager.default.fileExists(atPath: $0 + "/tokenizer.json") }
+    }
 
     /// The id of a token given by its vocabulary spelling ("Ġthe") or added-token text ("<think>").
     public func id(of token: String) -> Int? {

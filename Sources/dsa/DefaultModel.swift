@@ -1,4 +1,5 @@
 import DeepSeek
+import ArgumentParser
 import Foundation
 import Tokenizer
 
@@ -27,9 +28,12 @@ enum DefaultModel {
 
 /// Copies DeepSeek-V3's tokenizer files (shipped with SwiftDSA) into a checkpoint directory.
 func installTokenizer(into directory: String) throws {
+    guard let source = Tokenizer.bundledDirectory else {
+        throw ValidationError("DeepSeek's tokenizer files are not beside this dsa binary (copy the SwiftDSA_Tokenizer.resources folder next to it)")
+    }
     for name in ["tokenizer.json", "tokenizer_config.json"] {
         let target = directory + "/" + name
         try? FileManager.default.removeItem(atPath: target)
-        try FileManager.default.copyItem(atPath: Tokenizer.bundledDirectory + "/" + name, toPath: target)
+        try FileManager.default.copyItem(atPath: source + "/" + name, toPath: target)
     }
 }

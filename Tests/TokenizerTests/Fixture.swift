@@ -6,7 +6,7 @@ enum Fixture {
     /// The Resources folder.
     static let resources = Bundle.module.url(forResource: "Resources", withExtension: nil)!
     /// The folder with DeepSeek-V3's tokenizer.json and tokenizer_config.json (shipped with the module).
-    static let directory = Tokenizer.bundledDirectory
+    static let directory = Tokenizer.bundledDirectory!
     /// DeepSeek-V3's tokenizer, loaded once.
     static let tokenizer = try! Tokenizer(directory: directory)
 
