@@ -1,13 +1,11 @@
 /// What every rank runs in one engine step, decided by the coordinator and broadcast: the
 /// sequences in the batch with their new tokens, the sequences whose caches to create (with
 /// their capacity) or drop, and whether the workers should stop.
-struct StepPlan: Equatable {
+struct StepPlan {
     var batch: [(id: Int, tokens: [Int])] = []
     var created: [(id: Int, capacity: Int)] = []
     var dropped: [Int] = []
     var stop = false
-
-    static func == (a: StepPlan, b: StepPlan) -> Bool { a.encoded() == b.encoded() }
 
     /// `[stop, #created, (id, capacity)…, #dropped, ids…, #batch, (id, #tokens, tokens…)…]`.
     func encoded() -> [Int32] {

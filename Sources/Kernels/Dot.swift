@@ -117,20 +117,6 @@ public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: In
     return horizontalSum(lanes) + tail
 }
 
-/// `y[i] += a · x[i]`.
-@inline(__always)
-public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    let av = SIMD8<Float>(repeating: a)
-    while i + 8 <= n {
-        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-        let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: yv.addingProduct(av, xv), as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { y[i] += a * x[i]; i += 1 }
-}
-
 /// `y[i] += a · x[i]` with fp64 accumulation.
 @inline(__always)
 public func axpyDouble(_ a: Double, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {

@@ -46,9 +46,6 @@ public enum FP8 {
             start = end; b += 1
         }
     }
-
-    /// All 256 decoded values, for table lookups.
-    public static let table: [Float] = (0..<256).map { decode(UInt8($0)) }
 }
 
 /// bfloat16: the upper half of an fp32.

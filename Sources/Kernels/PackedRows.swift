@@ -68,11 +68,4 @@ public final class PackedRows: @unchecked Sendable {
     public func row(_ r: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: width) { buf, n in decode(r, into: buf.baseAddress!); n = width }
     }
-
-    /// The FP8 codes and scales of row `r` (FP8 format only).
-    public func codes(_ r: Int) -> (codes: [UInt8], scales: [Float]) {
-        precondition(format == .fp8)
-        let p = data.pointer.assumingMemoryBound(to: UInt8.self) + r * width
-        return (Array(UnsafeBufferPointer(start: p, count: width)), Array(UnsafeBufferPointer(start: scales + r * blocksPerRow, count: blocksPerRow)))
-    }
 }
