@@ -13,6 +13,9 @@ struct BatchJob {
     /// One input line: its request, or why it cannot run.
     enum Item { case request(id: String, prompt: [Int], params: SamplingParams), failed(id: String?, message: String) }
 
+    /// An input line until its result is written: running, or with its (error) record ready.
+    enum Slot { case running(id: String, Engine.Sequence), done([String: Any]) }
+
     func run(_ engine: LLMEngine, chat: Bool, thinking: Bool) throws {
         guard let text = try? String(contentsOfFile: input, encoding: .utf8) else { throw EngineError("cannot read \(input)") }
         var lines = text.components(separatedBy: "\n")
@@ -25,15 +28,15 @@ struct BatchJob {
         defer { try? out.close() }
         try out.seekToEnd()
 
-        var pending = [Int: Any]()  // line index → its sequence or error record, until written in order
+        var pending = [Int: Slot]()  // by line index, until written in order
         for (i, line) in lines.enumerated().dropFirst(skip) {
             switch parse(line, number: i + 1, chat: chat, thinking: thinking) {
             case let .request(id, prompt, params):
-                do { pending[i] = (id, try engine.add(prompt: prompt, params: params)) } catch {
-                    pending[i] = ["id": id, "line": i + 1, "error": "\(error)"]
+                do { pending[i] = .running(id: id, try engine.add(prompt: prompt, params: params)) } catch {
+                    pending[i] = .done(["id": id, "line": i + 1, "error": "\(error)"])
                 }
             case let .failed(id, message):
-                pending[i] = ["id": id ?? NSNull(), "line": i + 1, "error": message] as [String: Any]
+                pending[i] = .done(["id": id ?? NSNull(), "line": i + 1, "error": message])
             }
         }
         var next = skip, tokens = 0
@@ -41,10 +44,10 @@ struct BatchJob {
         var progress = Progress(total: lines.count - skip)
         while next < lines.count {
             if engine.hasWork { try engine.step() }
-            while next < lines.count, let record = finished(pending[next], line: next + 1) {
+            while next < lines.count, let slot = pending[next], let record = finished(slot, line: next + 1) {
                 out.write(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) + Data("\n".utf8))
                 tokens += (record["completion_tokens"] as? Int) ?? 0
-                if case let (_, seq)? = pending[next] as? (String, Engine.Sequence) { engine.release(seq) }
+                if case let .running(_, seq) = slot { engine.release(seq) }
                 pending[next] = nil
                 next += 1
                 progress.update(done: next - skip, tokens: tokens, seconds: Date().timeIntervalSince(start))
@@ -57,11 +60,14 @@ struct BatchJob {
     }
 
     /// The output record of a line once it is final (an error, or a finished sequence).
-    private func finished(_ entry: Any?, line: Int) -> [String: Any]? {
-        if let error = entry as? [String: Any] { return error }
-        guard let (id, seq) = entry as? (String, Engine.Sequence), seq.isFinished else { return nil }
-        return ["id": id, "line": line, "text": seq.text, "tokens": seq.generated, "prompt_tokens": seq.prompt.count,
-                "completion_tokens": seq.generated.count, "finish_reason": seq.finishReason!]
+    private func finished(_ slot: Slot, line: Int) -> [String: Any]? {
+        switch slot {
+        case let .done(record): return record
+        case let .running(id, seq):
+            guard seq.isFinished else { return nil }
+            return ["id": id, "line": line, "text": seq.text, "tokens": seq.generated, "prompt_tokens": seq.prompt.count,
+                    "completion_tokens": seq.generated.count, "finish_reason": seq.finishReason!]
+        }
     }
 
     private func parse(_ line: String, number: Int, chat: Bool, thinking: Bool) -> Item {
