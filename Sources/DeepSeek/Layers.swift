@@ -6,6 +6,7 @@ public struct Linear: Sendable {
     init(_ ckpt: Checkpoint, _ name: String, in inDim: Int, out outDim: Int) throws {
         weight = try ckpt.matrix(name, rows: outDim, cols: inDim)
     }
+    init(weight: Matrix) { self.weight = weight }
     /// `[T, in] → [T, out]`.
     func callAsFunction(_ x: [Float]) -> [Float] { linear(x, weight) }
 }

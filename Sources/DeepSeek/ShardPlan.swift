@@ -1,6 +1,6 @@
 /// How the work and memory of one model are spread over `ranks` ranks (design §4): routed experts
-/// in contiguous id ranges, KV-cache positions in pages of 64 dealt round-robin; everything else
-/// replicated. Rank 0 is the coordinator.
+/// in contiguous id ranges, KV-cache positions in pages of 64 dealt round-robin, LM-head rows in
+/// contiguous vocabulary ranges; everything else replicated. Rank 0 is the coordinator.
 public struct ShardPlan: Sendable, Equatable {
     public static let pageSize = 64
     public let rank: Int
@@ -24,6 +24,12 @@ public struct ShardPlan: Sendable, Equatable {
     public func experts(of r: Int) -> Range<Int> { (r * expertCount / ranks)..<((r + 1) * expertCount / ranks) }
     /// This rank's routed experts.
     public var experts: Range<Int> { experts(of: rank) }
+
+    /// The vocabulary rows of the LM head rank `r` computes (contiguous, in 128-row blocks).
+    public func vocabRows(of r: Int, vocab: Int) -> Range<Int> {
+        let blocks = (vocab + 127) / 128
+        return min(vocab, (r * blocks / ranks) * 128)..<min(vocab, ((r + 1) * blocks / ranks) * 128)
+    }
 
     /// The rank that caches position `p`.
     public func owner(of p: Int) -> Int { (p / Self.pageSize) % ranks }

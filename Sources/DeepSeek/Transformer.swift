@@ -40,7 +40,7 @@ public final class Transformer: @unchecked Sendable {
     let embed: Embedding
     let layers: [Block]
     let norm: RMSNorm
-    let head: Linear
+    let head: Linear  // this rank's vocabulary rows
     let rope: Rope
 
     /// Builds this rank's part of the model over a checkpoint's mapped tensors, checking each
@@ -54,7 +54,8 @@ public final class Transformer: @unchecked Sendable {
         embed = Embedding(weight: try checkpoint.matrix("model.embed_tokens", rows: c.vocabSize, cols: c.hiddenSize))
         layers = try (0..<c.numHiddenLayers).map { [plan] in try Block(checkpoint, layer: $0, plan: plan) }
         norm = try RMSNorm(checkpoint, "model.norm", dim: c.hiddenSize)
-        head = try Linear(checkpoint, "lm_head", in: c.hiddenSize, out: c.vocabSize)
+        head = Linear(weight: try checkpoint.matrix("lm_head", rows: c.vocabSize, cols: c.hiddenSize)
+            .rows(plan.vocabRows(of: comm.rank, vocab: c.vocabSize)))
         rope = Rope(config: c)
     }
 
@@ -106,11 +107,21 @@ public final class Transformer: @unchecked Sendable {
             h = block(h, segments: segments, layer: l, rope: rope, comm: comm)
         }
         for seg in segments { seg.cache.length = seg.positions.upperBound }
-        guard comm.isCoordinator else { return Array(repeating: [], count: batch.count) }
-        let dim = config.hiddenSize
+        let dim = config.hiddenSize, vocab = config.vocabSize
         let rows = allLogits ? Array(0..<row) : segments.map { $0.rows.upperBound - 1 }
-        let logits = head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] }))  // [rows, vocab]
-        let vocab = config.vocabSize
+        let part = head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] }))  // [rows, this rank's vocabulary rows]
+        let logits = comm.reduce(part) { parts -> [Float] in  // [rows, vocab]: each row's slices in rank order
+            var out = [Float]()
+            out.reserveCapacity(rows.count * vocab)
+            for t in 0..<rows.count {
+                for p in parts {
+                    let width = p.count / rows.count
+                    out += p[(t * width)..<((t + 1) * width)]
+                }
+            }
+            return out
+        }
+        guard comm.isCoordinator else { return Array(repeating: [], count: batch.count) }
         var offset = 0
         return segments.map { seg in
             let n = allLogits ? seg.rows.count : 1

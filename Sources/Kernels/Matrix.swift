@@ -21,8 +21,20 @@ public struct Matrix: @unchecked Sendable {
     /// Wraps `rows × cols` elements at `base`, kept alive by `owner`. `blockScales` is required for FP8.
     public init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, blockScales: [Float] = [], owner: AnyObject) {
         precondition(format != .fp8 || blockScales.count == Matrix.scaleRows(rows) * Matrix.scaleCols(cols))
-        self.rows = rows; self.cols = cols; self.format = format; self.base = base; self.owner = owner
-        self.scales = format == .fp8 ? blockScales.map { $0 * 256 } : []
+        self.init(rows: rows, cols: cols, format: format, base: base, scales: format == .fp8 ? blockScales.map { $0 * 256 } : [], owner: owner)
+    }
+
+    private init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, scales: [Float], owner: AnyObject) {
+        self.rows = rows; self.cols = cols; self.format = format; self.base = base; self.scales = scales; self.owner = owner
+    }
+
+    /// Rows `range` as a matrix of their own (no copy); FP8 ranges start on a block boundary.
+    public func rows(_ range: Range<Int>) -> Matrix {
+        precondition(format != .fp8 || range.lowerBound % Matrix.blockSize == 0, "FP8 row slices start at a multiple of 128")
+        let size = format == .fp8 ? 1 : format == .f32 ? 4 : 2
+        let blocks = (range.lowerBound / Matrix.blockSize)..<Matrix.scaleRows(range.upperBound)
+        let sliceScales = format == .fp8 ? Array(scales[(blocks.lowerBound * Matrix.scaleCols(cols))..<(blocks.upperBound * Matrix.scaleCols(cols))]) : []
+        return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * size, scales: sliceScales, owner: owner)
     }
 
     /// A matrix owning a copy of fp32 `values` (`[rows, cols]`).

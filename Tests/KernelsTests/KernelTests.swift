@@ -56,6 +56,15 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testRowSlicesAreViewsOfTheSameElements() {
+        for w in [fp8Matrix(rows: 300, cols: 130), halfMatrix(rows: 300, cols: 130, format: .bf16)] {
+            let full = w.dequantized()
+            for range in [0..<128, 128..<300, 256..<257] {
+                XCTAssertEqual(w.rows(range).dequantized(), Array(full[(range.lowerBound * 130)..<(range.upperBound * 130)]), "\(w.format) \(range)")
+            }
+        }
+    }
+
     func testGroupedLinearMatchesPerGroupLinear() {
         let groups = 3, inDim = 20, outPer = 7, tokens = 2
         let w = Matrix(rows: groups * outPer, cols: inDim, values: randomValues(groups * outPer * inDim))
