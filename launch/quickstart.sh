@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 launch/setup.sh
 launch/build.sh
 .build/release/dsa inspect
-.build/release/dsa generate --tokens 0,128,256,384,512 --max-tokens 16 --json "$@"
+# (The default model's weights are random until a trained one ships: the text is noise, the path is real.)
+.build/release/dsa generate --prompt "Explain sparse attention in one sentence." --chat --max-tokens 32 --temperature 0.7 --seed 1 "$@"
