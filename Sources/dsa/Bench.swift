@@ -35,12 +35,9 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let preset {
-            let dir = (ProcessInfo.processInfo.environment["DSA_HOME"] ?? NSHomeDirectory() + "/.cache/swiftdsa") + "/models/preset-\(preset)"
-            if Launch.launcherRank == 0 && !FileManager.default.fileExists(atPath: dir + "/config.json") {
-                try ModelMaker(preset: try ModelPreset.named(preset), seed: 0).write(to: dir)
-            }
             var o = options
-            o.model = dir
+            o.model = Launch.launcherRank == 0 ? try DefaultModel.stored("preset-\(preset)", preset: preset)
+                : DefaultModel.storedPath("preset-\(preset)")
             return try run(o, label: preset)
         }
         try run(options, label: options.model ?? "default model")
