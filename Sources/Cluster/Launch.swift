@@ -15,11 +15,13 @@ public enum Launch {
         return ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 0
     }
 
-    /// Worker threads for this rank: `$DSA_THREADS` if set, else this node's cores shared by the
-    /// ranks the launcher started on it.
+    /// Worker threads for this rank: `$DSA_THREADS` if set, else the cores the launcher bound it
+    /// to, else this host's cores shared by the ranks the launcher started on it.
     public static var threadsPerRank: Int {
         let env = ProcessInfo.processInfo.environment
         if let n = env["DSA_THREADS"].flatMap(Int.init), n > 0 { return n }
+        let allowed = NUMA.allowedCPUs.count
+        if allowed > 0, allowed < ProcessInfo.processInfo.processorCount { return allowed }
         let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 1
         return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
     }

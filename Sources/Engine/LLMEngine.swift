@@ -20,6 +20,8 @@ public final class LLMEngine {
     var waiting: [Sequence] = [], running: [Sequence] = []
     var created: [(id: Int, capacity: Int)] = [], dropped: [Int] = []
     var nextID = 0
+    /// Tokens fed through the model so far (prompts and generated), for per-token figures.
+    public private(set) var tokensProcessed = 0
     let start = Date()
 
     /// `decodeText` turns output tokens into text (for stop strings); the default has none.
@@ -81,6 +83,7 @@ public final class LLMEngine {
         let logits = try execute(StepPlan(decoding: model.comm.broadcast(plan.encoded())))
         var produced = [Sequence]()
         for (seq, (fed, row)) in zip(running, zip(plan.batch.map(\.tokens), logits)) {
+            tokensProcessed += fed.count
             seq.fed += fed
             seq.pending.removeFirst(fed.count)
             guard seq.pending.isEmpty else { continue }  // more prompt to feed
@@ -109,6 +112,11 @@ public final class LLMEngine {
         var plan = StepPlan()
         plan.stop = true
         _ = model.comm.broadcast(plan.encoded())
+    }
+
+    /// KV-cache positions this rank holds over all sequences, and their bytes.
+    public var cached: (positions: Int, bytes: Int) {
+        caches.values.reduce((0, 0)) { ($0.0 + $1.localPositions, $0.1 + $1.localPositions * $1.bytesPerPosition) }
     }
 
     /// Seconds since the engine started.

@@ -1,3 +1,4 @@
+import CNUMA
 import Dispatch
 
 /// Wall time spent in named phases (attention, indexer, top-k, MoE, communication), for
@@ -28,25 +29,52 @@ public func measureReadBandwidth(bytes: Int = 1 << 30, runs: Int = 5) -> Double 
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { buffer.deallocate() }
     Parallel.forRanges(count) { range in for i in range { buffer[i] = Float(i & 7) } }  // first touch by the workers
+    let tasks = Parallel.threads * 4
+    return bestReadBandwidth(bytes: count * 4, runs: runs) { sums in
+        Parallel.forRanges(count, align: 16) { range in sums[range.lowerBound * tasks / count] = readSum(buffer, range) }
+    }
+}
+
+/// Read bandwidth of NUMA node `memoryNode` seen from every CPU of node `cpuNode`: the buffer is
+/// bound to `memoryNode` and read by threads confined to `cpuNode`; the best of `runs`.
+public func measureReadBandwidth(cpuNode: Int, memoryNode: Int, bytes: Int = 1 << 30, runs: Int = 5) -> Double {
+    let threads = max(1, NUMA.nodes().first { $0.id == cpuNode }?.cpus.count ?? 1)
+    let count = bytes / 4
+    guard let raw = cnuma_alloc_on_node(count * 4, Int32(memoryNode)) else { return 0 }
+    defer { cnuma_free(raw, count * 4) }
+    let buffer = UncheckedSendable(raw.bindMemory(to: Float.self, capacity: count))
+    @Sendable func part(_ t: Int) -> Range<Int> { (count / 16 * t / threads * 16)..<(t == threads - 1 ? count : count / 16 * (t + 1) / threads * 16) }
+    NUMA.onThreads(of: cpuNode, count: threads) { t in for i in part(t) { buffer.value[i] = Float(i & 7) } }
+    return bestReadBandwidth(bytes: count * 4, runs: runs) { sums in
+        let out = UncheckedSendable(sums)
+        NUMA.onThreads(of: cpuNode, count: threads) { t in out.value[t] = readSum(buffer.value, part(t)) }
+    }
+}
+
+/// The best of `runs` timings of `read`, which stores one partial sum per worker (so the reads are
+/// not optimised away), as bytes per second.
+private func bestReadBandwidth(bytes: Int, runs: Int, _ read: (UnsafeMutablePointer<Float>) -> Void) -> Double {
+    let sums = UnsafeMutablePointer<Float>.allocate(capacity: 4096)
+    defer { sums.deallocate() }
+    sums.initialize(repeating: 0, count: 4096)
     var best = Double.infinity
-    var sink: Float = 0
     for _ in 0..<runs {
         let start = DispatchTime.now().uptimeNanoseconds
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threads * 4 + 1)
-        partial.initialize(repeating: 0, count: Parallel.threads * 4 + 1)
-        Parallel.forRanges(count, align: 16) { range in
-            var a = SIMD16<Float>(), b = SIMD16<Float>()
-            var i = range.lowerBound
-            while i + 32 <= range.upperBound {
-                a += UnsafeRawPointer(buffer + i).loadUnaligned(as: SIMD16<Float>.self)
-                b += UnsafeRawPointer(buffer + i + 16).loadUnaligned(as: SIMD16<Float>.self)
-                i += 32
-            }
-            partial[range.lowerBound * (Parallel.threads * 4) / count] += (a + b).sum()
-        }
+        read(sums)
         best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        sink += partial[0]
-        partial.deallocate()
     }
-    return sink.isNaN ? 0 : Double(count * 4) / best
+    return sums[0].isNaN ? 0 : Double(bytes) / best
+}
+
+/// The sum of `buffer[range]` through wide loads: the inner loop of the bandwidth measurements.
+@inline(never)
+private func readSum(_ buffer: UnsafePointer<Float>, _ range: Range<Int>) -> Float {
+    var a = SIMD16<Float>(), b = SIMD16<Float>()
+    var i = range.lowerBound
+    while i + 32 <= range.upperBound {
+        a += UnsafeRawPointer(buffer + i).loadUnaligned(as: SIMD16<Float>.self)
+        b += UnsafeRawPointer(buffer + i + 16).loadUnaligned(as: SIMD16<Float>.self)
+        i += 32
+    }
+    return (a + b).sum()
 }

@@ -18,6 +18,6 @@ struct DSA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dsa",
         abstract: "SwiftDSA: DeepSeek-V3.2-Exp (MLA + MoE + DeepSeek Sparse Attention) inference on CPUs.",
-        subcommands: [Generate.self, Chat.self, Forward.self, Bench.self, Tokenize.self, Detokenize.self, MakeModel.self, Inspect.self]
+        subcommands: [Generate.self, Chat.self, Forward.self, Bench.self, Tokenize.self, Detokenize.self, MakeModel.self, Inspect.self, TopologyCommand.self]
     )
 }

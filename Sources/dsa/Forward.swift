@@ -37,7 +37,7 @@ struct Forward: ParsableCommand {
                 i += n
             }
             let done = Date()
-            if options.verbose { RankReport.print(model: model, cache: cache, tokens: ids.count, trafficStart: (0, 0)) }
+            if options.verbose { RankReport.print(model: model, kv: (cache.localPositions, cache.localPositions * cache.bytesPerPosition), tokens: ids.count) }
             guard model.comm.isCoordinator else { return }
             try NPY.write(logits, shape: [ids.count, model.config.vocabSize], to: out)
             Logger(label: "dsa.forward").info("\(ids.count) tokens on \(model.comm.size) rank(s)", metadata: [

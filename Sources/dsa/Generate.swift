@@ -56,13 +56,18 @@ struct Generate: ParsableCommand {
             let promptIDs = try tokens.map(parseTokens) ?? prompt.map { try codec.encode($0, chat: chat, system: system, thinking: thinking) }
             let engine = LLMEngine(model: model, options: options.inference, maxBatch: maxBatch, maxContext: options.maxContext,
                                    decodeText: codec.decode)
-            guard model.comm.isCoordinator else { return try engine.serve() }
-            defer { engine.stopWorkers() }
-            if let input, let output {
-                return try BatchJob(input: input, output: output, resume: resume, codec: codec, defaults: sampling.params)
-                    .run(engine, chat: chat, thinking: thinking)
+            if model.comm.isCoordinator {
+                if let input, let output {
+                    try BatchJob(input: input, output: output, resume: resume, codec: codec, defaults: sampling.params)
+                        .run(engine, chat: chat, thinking: thinking)
+                } else {
+                    try streamOne(engine, prompt: promptIDs!, codec: codec, loadTime: Date().timeIntervalSince(start))
+                }
+                engine.stopWorkers()
+            } else {
+                try engine.serve()
             }
-            try streamOne(engine, prompt: promptIDs!, codec: codec, loadTime: Date().timeIntervalSince(start))
+            if options.verbose { RankReport.print(model: model, kv: engine.cached, tokens: engine.tokensProcessed) }
         }
     }
 

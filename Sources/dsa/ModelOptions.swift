@@ -47,6 +47,7 @@ struct ModelOptions: ParsableArguments {
     /// A rank that fails ends the whole job with its message.
     func withModel(_ body: (Transformer) throws -> Void) throws {
         Parallel.threads = threads ?? Launch.threadsPerRank
+        Placement.bind()
         let comm = try Launch.collectives(timeout: 600)  // the first exchange waits for the slowest load
         let mpi = comm as? MPICollectives
         do {
