@@ -1,42 +1,57 @@
 #!/usr/bin/env bash
-# Runs `dsa` over N MPI ranks on this machine or across a hostfile, with threads per rank from
-# the cores available and ranks bound sensibly; N = 1 runs dsa directly (no launcher at all).
+# Runs `dsa` on this machine or across the hosts of a hostfile: by default one rank per NUMA node
+# of each host, bound to that node's cores and memory, with that node's cores as worker threads
+# (`dsa topology` shows the plan). One rank and no hostfile runs dsa directly: no MPI at all.
 #
-#   launch/mpirun.sh [-n N] [--hostfile FILE] [--] DSA-ARGS...
-#   e.g. launch/mpirun.sh -n 4 generate --model /models/bench-mini --tokens 1,2,3
+#   launch/mpirun.sh [-n RANKS] [--hostfile FILE] [--threads T] [--] DSA-ARGS...
+#   e.g. launch/mpirun.sh generate --model /models/bench-mini --prompt "Hello"
+#        launch/mpirun.sh -n 4 --hostfile cluster/hosts.example bench --preset bench-mini
 #
-# Environment: DSA (binary, default .build/release/dsa), DSA_MPI_ARGS (extra mpirun options,
-# e.g. "--mca btl_tcp_if_include eth0").
+# Settings come from the environment or from a file named by DSA_SETTINGS (see
+# cluster/settings/example.env): DSA (binary, default .build/release/dsa), DSA_MPI_ARGS (extra
+# mpirun options, e.g. the transport: "--mca btl tcp,self --mca btl_tcp_if_include eth0"),
+# DSA_LAUNCH_AGENT (how mpirun reaches other hosts; default ssh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+[ -z "${DSA_SETTINGS:-}" ] || . "$DSA_SETTINGS"
 dsa=${DSA:-$here/.build/release/dsa}
-ranks=1; hostfile=""
+ranks=""; hostfile=""; threads=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -n|--ranks) ranks=$2; shift 2 ;;
     --hostfile) hostfile=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[ -x "$dsa" ] || { echo "launch/mpirun.sh: no dsa binary at $dsa (run launch/build.sh)" >&2; exit 1; }
-cores=$(nproc)
-if [ "$ranks" = 1 ] && [ -z "$hostfile" ]; then exec "$dsa" "$@"; fi
+fail() { echo "launch/mpirun.sh: $*" >&2; exit 1; }
+[ -x "$dsa" ] || fail "no dsa binary at $dsa (run launch/build.sh, or set DSA)"
+[ -z "$ranks" ] || [ "$ranks" -ge 1 ] 2>/dev/null || fail "-n needs a positive number of ranks (got '$ranks')"
+eval "$("$dsa" topology --plan)"  # ranks_per_host=R threads=T: one rank per NUMA node
+per_host=$ranks_per_host cores=$(nproc)
+
+hosts=1
+if [ -n "$hostfile" ]; then
+  hosts=$("$here/launch/hosts.sh" "$hostfile" "$dsa")  # every host answers and has the binary
+fi
+ranks=${ranks:-$((per_host * hosts))}
+if [ "$ranks" = 1 ] && [ -z "$hostfile" ]; then
+  [ -z "$threads" ] || export DSA_THREADS=$threads
+  exec "$dsa" "$@"
+fi
 
 args=(-np "$ranks")
-[ "$(id -u)" = 0 ] && args+=(--allow-run-as-root)
-if [ -n "$hostfile" ]; then
-  [ -r "$hostfile" ] || { echo "launch/mpirun.sh: cannot read hostfile $hostfile" >&2; exit 1; }
-  args+=(--hostfile "$hostfile" --map-by ppr:1:numa --bind-to numa)
-  threads=0  # each rank uses the cores of its NUMA domain
-elif [ "$ranks" -le "$cores" ]; then
-  per=$((cores / ranks))
-  args+=(--map-by "slot:PE=$per" --bind-to core)
-  threads=$per
+[ "$(id -u)" != 0 ] || args+=(--allow-run-as-root)
+[ -z "$hostfile" ] || args+=(--hostfile "$hostfile" --mca plm_rsh_agent "${DSA_LAUNCH_AGENT:-ssh}")
+on_host=$(( (ranks + hosts - 1) / hosts ))
+if [ "$per_host" -gt 1 ] && [ "$on_host" = "$per_host" ]; then
+  args+=(--map-by "ppr:1:numa" --bind-to numa)            # one rank per NUMA node, its cores and memory
+elif [ "$on_host" -le "$cores" ]; then
+  args+=(--map-by "ppr:$on_host:node:PE=$((cores / on_host))" --bind-to core)
 else
-  args+=(--oversubscribe --bind-to none)
-  threads=1
+  args+=(--oversubscribe --bind-to none); threads=${threads:-1}
 fi
-[ "$threads" -gt 0 ] && args+=(-x "DSA_THREADS=$threads")
+[ -z "$threads" ] || args+=(-x "DSA_THREADS=$threads")
 # shellcheck disable=SC2086
 exec mpirun "${args[@]}" ${DSA_MPI_ARGS:-} "$dsa" "$@"

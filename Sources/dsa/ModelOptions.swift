@@ -50,6 +50,11 @@ struct ModelOptions: ParsableArguments {
         Placement.bind()
         let comm = try Launch.collectives(timeout: 600)  // the first exchange waits for the slowest load
         let mpi = comm as? MPICollectives
+        if let mpi, let problems = try StartupCheck.run(comm: comm, host: mpi.hostName, model: model) {
+            if comm.isCoordinator { mpi.abort(problems) }
+            Thread.sleep(forTimeInterval: 60)  // the coordinator's abort ends this rank
+            Foundation.exit(1)
+        }
         do {
             if comm.rank != 0 { comm.barrier() }  // the coordinator creates the default model first
             let directory = try model ?? DefaultModel.directory()

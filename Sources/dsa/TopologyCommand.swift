@@ -22,7 +22,7 @@ struct TopologyCommand: ParsableCommand {
     @Option(help: "Hosts the job will span (the plan multiplies ranks per host by it).")
     var hosts = 1
 
-    @Flag(help: "Print only `ranks=N threads=T` (ranks per host) for launch scripts.")
+    @Flag(help: "Print only `ranks_per_host=R threads_per_rank=T` for launch scripts.")
     var plan = false
 
     @Flag(help: "Print one JSON object.")
@@ -40,7 +40,7 @@ struct TopologyCommand: ParsableCommand {
             let config = try Checkpoint(directory: model).config
             _ = try ShardPlan(rank: 0, ranks: ranks, config: config)
         }
-        if plan { print("ranks=\(topology.ranksPerHost) threads=\(topology.threadsPerRank)"); return }
+        if plan { print("ranks_per_host=\(topology.ranksPerHost) threads_per_rank=\(topology.threadsPerRank)"); return }
         let nodes = topology.computeNodes
         let matrix: [[Double]] = bandwidth
             ? nodes.map { cpu in topology.nodes.filter { $0.memory > 0 }.map {
