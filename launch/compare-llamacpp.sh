@@ -40,14 +40,15 @@ if [ ! -f "$gguf" ]; then
   nice -n 19 env PYTHONPATH="$src/gguf-py" python3 launch/dsa_to_gguf.py "$model" "$gguf" --tokenizer "$tokenizer" >/dev/null
 fi
 
-# 3. both benchmarks, one after the other
+# 3. both benchmarks, one after the other (other work on the machine skews them: the load averages are kept)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "dsa bench ($threads threads)…" >&2
 $dsa bench --model "$model" --prefill 512 --decode-batch 1 --decode-steps 32 --runs "$runs" --threads "$threads" --json \
   > bench-results/dsa-bench-mini.json
 echo "llama-bench ($threads threads)…" >&2
 "$bench" -m "$gguf" -t "$threads" -p 512 -n 32 -r "$runs" -o json > bench-results/llamacpp-bench-mini.json
 
-python3 - "$version" "$threads" <<'EOF'
+python3 - "$version" "$threads" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
 import json, statistics, sys
 dsa = json.load(open("bench-results/dsa-bench-mini.json"))
 llama = json.load(open("bench-results/llamacpp-bench-mini.json"))
@@ -55,12 +56,14 @@ def llama_median(prompt, gen):  # median over llama-bench's runs of one test
     return next(statistics.median(t["samples_ts"]) for t in llama if t["n_prompt"] == prompt and t["n_gen"] == gen)
 rows = {"decode tok/s (batch 1)": (dsa["decode_tokens_per_s"], llama_median(0, 32)),
         "prefill-512 tok/s": (dsa["prefill_tokens_per_s"], llama_median(512, 0))}
-print(f"bench-mini, {sys.argv[2]} threads; llama.cpp {llama[0]['build_commit']} (llama-cpp-python {sys.argv[1]}), Q8_0 GGUF")
+print(f"bench-mini, {sys.argv[2]} threads; llama.cpp {llama[0]['build_commit']} (llama-cpp-python {sys.argv[1]}), Q8_0 GGUF; "
+      f"load average {sys.argv[3]} before, {sys.argv[4]} after")
 print(f"{'':24}{'dsa':>10}{'llama.cpp':>12}{'dsa/llama.cpp':>15}")
 for name, (ours, theirs) in rows.items():
     print(f"{name:24}{ours:10.2f}{theirs:12.2f}{ours / theirs:15.2f}")
 out = {"model": "bench-mini", "threads": int(sys.argv[2]), "llama_cpp_python": sys.argv[1],
        "llama_cpp_commit": llama[0]["build_commit"], "gguf_type": "Q8_0", "arch": "deepseek32",
+       "loadavg_before": sys.argv[3], "loadavg_after": sys.argv[4],
        **{key: {"dsa": ours, "llama_cpp": theirs, "ratio": ours / theirs} for key, (ours, theirs) in
           zip(["decode_tokens_per_s", "prefill512_tokens_per_s"], rows.values())},
        "dsa_bench": dsa, "llama_bench": llama}

@@ -10,7 +10,8 @@
 # Settings come from the environment or from a file named by DSA_SETTINGS (see
 # cluster/settings/example.env): DSA (binary, default .build/release/dsa), DSA_MPI_ARGS (extra
 # mpirun options, e.g. the transport: "--mca btl tcp,self --mca btl_tcp_if_include eth0"),
-# DSA_LAUNCH_AGENT (how mpirun reaches other hosts; default ssh).
+# DSA_LAUNCH_AGENT (how mpirun reaches other hosts; default ssh that gives up on a host silent for
+# 15 s, so a cut link ends the job instead of hanging it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 [ -z "${DSA_SETTINGS:-}" ] || . "$DSA_SETTINGS"
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
+ssh="ssh -o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3"
 fail() { echo "launch/mpirun.sh: $*" >&2; exit 1; }
 [ -x "$dsa" ] || fail "no dsa binary at $dsa (run launch/build.sh, or set DSA)"
 [ -z "$ranks" ] || [ "$ranks" -ge 1 ] 2>/dev/null || fail "-n needs a positive number of ranks (got '$ranks')"
@@ -43,7 +45,7 @@ fi
 
 args=(-np "$ranks")
 [ "$(id -u)" != 0 ] || args+=(--allow-run-as-root)
-[ -z "$hostfile" ] || args+=(--hostfile "$hostfile" --mca plm_rsh_agent "${DSA_LAUNCH_AGENT:-ssh}")
+[ -z "$hostfile" ] || args+=(--hostfile "$hostfile" --mca plm_rsh_agent "${DSA_LAUNCH_AGENT:-$ssh}")
 on_host=$(( (ranks + hosts - 1) / hosts ))
 if [ "$per_host" -gt 1 ] && [ "$on_host" = "$per_host" ]; then
   args+=(--map-by "ppr:1:numa" --bind-to numa)            # one rank per NUMA node, its cores and memory
@@ -53,5 +55,21 @@ else
   args+=(--oversubscribe --bind-to none); threads=${threads:-1}
 fi
 [ -z "$threads" ] || args+=(-x "DSA_THREADS=$threads")
+
+# mpirun can wait forever for a daemon on a host that fell off the network after a rank ended the
+# job ("dsa: rank …" on stderr): 10 s after such a message, the job is stopped here.
+ended=$(mktemp -u /tmp/dsa-ended.XXXXXX)
+watch() { while IFS= read -r line; do printf '%s\n' "$line" >&2; [[ $line != "dsa: rank "* ]] || touch "$ended"; done; }
 # shellcheck disable=SC2086
-exec mpirun "${args[@]}" ${DSA_MPI_ARGS:-} "$dsa" "$@"
+mpirun "${args[@]}" ${DSA_MPI_ARGS:-} "$dsa" "$@" <&0 2> >(watch) &
+job=$!
+trap 'kill -TERM $job 2>/dev/null' INT TERM
+while kill -0 $job 2>/dev/null; do
+  if [ -e "$ended" ] && [ $(( $(date +%s) - $(stat -c %Y "$ended") )) -ge 10 ]; then
+    echo "launch/mpirun.sh: mpirun had not ended 10 s after a rank ended the job (a host may be unreachable); stopped it" >&2
+    kill -9 $job
+  fi
+  sleep 1
+done
+rm -f "$ended"
+wait $job

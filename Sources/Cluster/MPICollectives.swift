@@ -90,9 +90,11 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         return buffer
     }
 
-    /// Spins, then sleeps briefly, until `ready()`; past the deadline aborts naming `peer`.
+    /// Spins, then sleeps briefly, until `ready()`; past the deadline aborts naming `peer`. Other
+    /// ranks wait 5 s longer for the coordinator than it waits for them, so that when a rank is
+    /// lost the coordinator, which knows which one, reports it first.
     private func poll(peer: Int, what: String, _ ready: () -> Bool) {
-        let start = Date()
+        let start = Date(), timeout = rank == 0 ? self.timeout : self.timeout + 5
         var spins = 0
         while !ready() {
             spins += 1
