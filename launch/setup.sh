@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing SwiftDSA needs on a fresh Debian/Ubuntu machine (as root):
-# Open MPI and libnuma (apt); NumPy, safetensors, ml_dtypes and tokenizers for the reference checks.
+# Open MPI and libnuma (apt), ip and ping for the multi-host tests; NumPy, safetensors, ml_dtypes
+# and tokenizers for the reference checks. (cluster/local-slurm.sh installs Slurm when it runs.)
 set -euo pipefail
 missing=()
-for p in libopenmpi-dev openmpi-bin libnuma-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in libopenmpi-dev openmpi-bin libnuma-dev iproute2 iputils-ping; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
