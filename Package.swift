@@ -49,6 +49,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Kernels"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "DeepSeek", "Kernels"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Resources")]),
         .testTarget(name: "DeepSeekTests", dependencies: ["DeepSeek", "Kernels"], resources: [.copy("Resources/tiny-public")]),

@@ -5,9 +5,15 @@ import Kernels
 /// dsa binary's digest and whether it sees the checkpoint, and the coordinator refuses a job
 /// whose ranks run different builds or miss the model, naming the rank, host and path.
 public enum StartupCheck {
-    struct Report: Codable {
-        let host: String, binary: String, digest: UInt64
-        let modelMissing: String?
+    /// What one rank tells the coordinator.
+    public struct Report: Codable, Equatable, Sendable {
+        public let host: String, binary: String, digest: UInt64
+        /// The checkpoint directory this rank cannot see, if any.
+        public let modelMissing: String?
+
+        public init(host: String, binary: String, digest: UInt64, modelMissing: String?) {
+            self.host = host; self.binary = binary; self.digest = digest; self.modelMissing = modelMissing
+        }
     }
 
     /// The coordinator's verdict, the same on every rank: nil when the job may go on, else one
@@ -24,7 +30,7 @@ public enum StartupCheck {
     }
 
     /// One line per problem, or "" when the ranks agree.
-    static func problems(_ reports: [Report?]) -> String {
+    public static func problems(_ reports: [Report?]) -> String {
         guard let first = reports.first, let coordinator = first else { return "the coordinator's startup report is unreadable" }
         var lines: [String] = []
         for (rank, report) in reports.enumerated() {

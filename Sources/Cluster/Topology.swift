@@ -7,6 +7,8 @@ public struct Topology: Sendable {
     public let numa: Bool
     public let nodes: [NUMA.Node]
 
+    public init(numa: Bool, nodes: [NUMA.Node]) { self.numa = numa; self.nodes = nodes }
+
     public static func current() -> Topology { Topology(numa: NUMA.available, nodes: NUMA.nodes()) }
 
     /// Nodes with CPUs: one rank each.
@@ -25,8 +27,12 @@ public struct PageResidency: Sendable {
     public var file: [Int: Int] = [:], anonymous: [Int: Int] = [:]
 
     public static func current() -> PageResidency {
+        parse((try? String(contentsOfFile: "/proc/self/numa_maps", encoding: .utf8)) ?? "")
+    }
+
+    /// Reads the text of a numa_maps file.
+    public static func parse(_ text: String) -> PageResidency {
         var result = PageResidency()
-        guard let text = try? String(contentsOfFile: "/proc/self/numa_maps", encoding: .utf8) else { return result }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             let isFile = fields.contains { $0.hasPrefix("file=") } && !fields.contains { $0.hasPrefix("anon=") }

@@ -9,6 +9,8 @@ public enum NUMA {
         public let cpus: [Int]
         /// Bytes of memory on the node, and how many are free.
         public let memory: Int, free: Int
+
+        public init(id: Int, cpus: [Int], memory: Int, free: Int) { self.id = id; self.cpus = cpus; self.memory = memory; self.free = free }
     }
 
     /// Whether the kernel supports NUMA policies (false: one pseudo node).
