@@ -41,6 +41,7 @@ if [ ! -f "$gguf" ]; then
 fi
 
 # 3. both benchmarks, one after the other (other work on the machine skews them: the load averages are kept)
+for _ in $(seq 60); do awk '{exit !($1 < 0.5)}' /proc/loadavg && break; sleep 5; done  # up to 5 min for a quiet machine
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "dsa bench ($threads threads)…" >&2
 $dsa bench --model "$model" --prefill 512 --decode-batch 1 --decode-steps 32 --runs "$runs" --threads "$threads" --json \
