@@ -100,13 +100,15 @@ struct MoE: Sendable {
     /// coordinator), in fp64 so the fp32 sum does not depend on how experts are split over ranks.
     private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float]) -> [Double] {
         let k = gate.topk, tokens = ids.count / k, dim = x.count / tokens
-        var y = [Double](repeating: 0, count: x.count)
-        if let shared { y = shared(x).map(Double.init) }
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
-        for (e, assigned) in tokensOf.enumerated() where !assigned.isEmpty {
-            let out = experts[e]!(assigned.flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
-            for (i, a) in assigned.enumerated() {
+        let active = tokensOf.indices.filter { !tokensOf[$0].isEmpty }
+        var outputs = MLP.run((shared.map { [($0, x)] } ?? []) + active.map { e in
+            (experts[e]!, tokensOf[e].flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
+        })
+        var y = shared != nil ? outputs.removeFirst().map(Double.init) : [Double](repeating: 0, count: x.count)
+        for (e, out) in zip(active, outputs) {
+            for (i, a) in tokensOf[e].enumerated() {
                 for d in 0..<dim { y[a.token * dim + d] += Double(a.weight * out[i * dim + d]) }
             }
         }

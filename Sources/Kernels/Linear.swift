@@ -3,20 +3,46 @@
 /// Each output is bit-identical whatever the token count (one summation order for both paths),
 /// so chunked prefill and decode reproduce a full prefill exactly.
 public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>) {
+    Parallel.forRanges(w.rows, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, w, y, rows) }
+}
+
+/// Outputs `rows` of `linear(x, tokens: m, w, y)`: one task's share.
+@inline(__always)
+func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>, _ rows: Range<Int>) {
     let k = w.cols, n = w.rows
-    Parallel.forRanges(n, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in
-        if m <= 2 {
-            for r in rows { for t in 0..<m { y[t * n + r] = w.dot(row: r, x + t * k) } }
-            return
-        }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)
-        defer { scratch.deallocate() }
-        for r in rows {
-            w.decodeRow(r, into: scratch, scaled: false)
-            for t in 0..<m { y[t * n + r] = w.dot(row: r, decoded: scratch, x + t * k) }
-        }
+    if m <= 2 {
+        for r in rows { for t in 0..<m { y[t * n + r] = w.dot(row: r, x + t * k) } }
+        return
+    }
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k)
+    defer { scratch.deallocate() }
+    for r in rows {
+        w.decodeRow(r, into: scratch, scaled: false)
+        for t in 0..<m { y[t * n + r] = w.dot(row: r, decoded: scratch, x + t * k) }
     }
 }
+
+/// Several independent linears in one parallel pass over all their rows (the experts of a MoE
+/// layer, an MLP's gate and up projections): `linears(jobs)[j]` equals `linear(jobs[j].x, jobs[j].w)`
+/// bit for bit, with one dispatch instead of one per matrix.
+public func linears(_ jobs: [(x: [Float], w: Matrix)]) -> [[Float]] {
+    let tokens = jobs.map { $0.x.count / $0.w.cols }
+    let xOffsets = offsets(jobs.map(\.x.count)), yOffsets = offsets(zip(tokens, jobs).map { $0 * $1.w.rows })
+    let xs = UnsafeMutablePointer<Float>.allocate(capacity: xOffsets.last!), ys = UnsafeMutablePointer<Float>.allocate(capacity: yOffsets.last!)
+    defer { xs.deallocate(); ys.deallocate() }
+    for (j, job) in jobs.enumerated() { job.x.withUnsafeBufferPointer { (xs + xOffsets[j]).update(from: $0.baseAddress!, count: $0.count) } }
+    // Pieces of about an equal share of all rows per task, starting on multiples of 8 within each matrix.
+    let perPiece = Swift.max(8, (jobs.reduce(0) { $0 + $1.w.rows } / Swift.max(1, Parallel.threads * 4) + 7) / 8 * 8)
+    let pieces = jobs.indices.flatMap { j in stride(from: 0, to: jobs[j].w.rows, by: perPiece).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + perPiece)) } }
+    Parallel.forEach(pieces.count) { p in
+        let (j, rows) = pieces[p]
+        linearRows(xs + xOffsets[j], tokens: tokens[j], jobs[j].w, ys + yOffsets[j], rows)
+    }
+    return jobs.indices.map { Array(UnsafeBufferPointer(start: ys + yOffsets[$0], count: yOffsets[$0 + 1] - yOffsets[$0])) }
+}
+
+/// Running sums `[0, a, a+b, …]`.
+private func offsets(_ counts: [Int]) -> [Int] { counts.reduce(into: [0]) { $0.append($0.last! + $1) } }
 
 /// `x [m, cols] → [m, rows]`, the array form of `linear`.
 public func linear(_ x: [Float], _ w: Matrix) -> [Float] {

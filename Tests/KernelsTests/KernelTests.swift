@@ -65,6 +65,18 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testSeveralLinearsInOnePassEqualEachAlone() {
+        let jobs = [(130, 200, 1), (8, 33, 3), (257, 384, 2), (1, 5, 1), (64, 1000, 7)].enumerated().map { i, shape in
+            let (rows, cols, tokens) = shape
+            return (x: randomValues(tokens * cols), w: i % 2 == 0 ? fp8Matrix(rows: rows, cols: cols) : halfMatrix(rows: rows, cols: cols, format: .bf16))
+        }
+        for threads in [1, 3] {
+            Parallel.threads = threads
+            XCTAssertEqual(linears(jobs), jobs.map { linear($0.x, $0.w) }, "threads \(threads)")
+        }
+        Parallel.threads = ProcessInfo.processInfo.activeProcessorCount
+    }
+
     func testGroupedLinearMatchesPerGroupLinear() {
         let groups = 3, inDim = 20, outPer = 7, tokens = 2
         let w = Matrix(rows: groups * outPer, cols: inDim, values: randomValues(groups * outPer * inDim))
