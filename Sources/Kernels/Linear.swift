@@ -31,9 +31,12 @@ public func linears(_ jobs: [(x: [Float], w: Matrix)]) -> [[Float]] {
     let xs = UnsafeMutablePointer<Float>.allocate(capacity: xOffsets.last!), ys = UnsafeMutablePointer<Float>.allocate(capacity: yOffsets.last!)
     defer { xs.deallocate(); ys.deallocate() }
     for (j, job) in jobs.enumerated() { job.x.withUnsafeBufferPointer { (xs + xOffsets[j]).update(from: $0.baseAddress!, count: $0.count) } }
-    // Pieces of about an equal share of all rows per task, starting on multiples of 8 within each matrix.
-    let perPiece = Swift.max(8, (jobs.reduce(0) { $0 + $1.w.rows } / Swift.max(1, Parallel.threads * 4) + 7) / 8 * 8)
-    let pieces = jobs.indices.flatMap { j in stride(from: 0, to: jobs[j].w.rows, by: perPiece).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + perPiece)) } }
+    // Pieces of about equal work (rows × tokens), starting on multiples of 8 within each matrix.
+    let work = zip(jobs, tokens).reduce(0) { $0 + $1.0.w.rows * $1.1 } / Swift.max(1, Parallel.threads * 4)
+    let pieces = jobs.indices.flatMap { j in
+        let rows = Swift.max(8, (work / Swift.max(tokens[j], 1) + 7) / 8 * 8)
+        return stride(from: 0, to: jobs[j].w.rows, by: rows).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + rows)) }
+    }
     Parallel.forEach(pieces.count) { p in
         let (j, rows) = pieces[p]
         linearRows(xs + xOffsets[j], tokens: tokens[j], jobs[j].w, ys + yOffsets[j], rows)
