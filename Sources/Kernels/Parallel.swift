@@ -1,31 +1,98 @@
-import Dispatch
 import Foundation
+import Synchronization
 
-/// The worker threads all kernels share: `threads` static partitions of each loop.
+/// The worker threads all kernels share: each loop is cut into at most `threads × 4` contiguous
+/// ranges, run by a persistent pool — the calling thread and `threads - 1` workers that spin
+/// briefly between loops, then sleep — so a kernel call costs no thread wake-ups while the model runs.
 public enum Parallel {
     /// Worker count; every core by default (the launcher and `--threads` set it per rank).
     nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    nonisolated(unsafe) private static var pool: WorkerPool?
+    /// Set while the pool runs a loop: a loop started meanwhile (nested, or from another thread)
+    /// runs on its caller alone.
+    private static let busy = Atomic<Bool>(false)
 
     /// Runs `body(range)` over `count` items split into at most `threads × 4` contiguous ranges,
     /// with ranges starting on multiples of `align`.
     public static func forRanges(_ count: Int, align: Int = 1, minPerTask: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let units = (count + align - 1) / align
-        let tasks = Swift.min(units, Swift.max(1, threads > 1 ? threads * 4 : 1), Swift.max(1, count / Swift.max(minPerTask, 1)))
-        if tasks <= 1 { body(0..<count); return }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)  // workers only run while this call waits for them
-            DispatchQueue.concurrentPerform(iterations: tasks) { i in
-                let lo = Swift.min(count, (units * i / tasks) * align)
-                let hi = Swift.min(count, (units * (i + 1) / tasks) * align)
-                if lo < hi { task.value(lo..<hi) }
-            }
+        let tasks = Swift.min(units, threads > 1 ? threads * 4 : 1, Swift.max(1, count / Swift.max(minPerTask, 1)))
+        guard tasks > 1, !busy.exchange(true, ordering: .acquiring) else { return body(0..<count) }
+        defer { busy.store(false, ordering: .releasing) }
+        if pool?.size != threads { pool?.stop(); pool = WorkerPool(size: threads) }
+        pool!.run(tasks) { i in
+            let lo = Swift.min(count, (units * i / tasks) * align), hi = Swift.min(count, (units * (i + 1) / tasks) * align)
+            if lo < hi { body(lo..<hi) }
         }
     }
 
     /// Runs `body(i)` for each `i` in `0..<count`, spread over the workers.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         forRanges(count) { range in for i in range { body(i) } }
+    }
+}
+
+/// `size - 1` threads that, with the caller, claim the tasks of each job from a shared counter: a
+/// job is published by bumping `generation`, and every worker acknowledges it in `done` once it
+/// finds no task left, so no worker still claims when the next job resets the counter.
+final class WorkerPool: @unchecked Sendable {
+    let size: Int
+    private let generation = Atomic<Int>(0), next = Atomic<Int>(0), done = Atomic<Int>(0)
+    private var job: ((Int) -> Void)?, tasks = 0, stopping = false
+    private let sleep = NSCondition()
+    private var sleepers = 0
+
+    init(size: Int) {
+        self.size = size
+        for _ in 1..<size { Thread { [self] in loop() }.start() }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread.
+    func run(_ tasks: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            job = body; self.tasks = tasks
+            next.store(0, ordering: .relaxed)
+            done.store(0, ordering: .relaxed)
+            publish()
+            claim()
+            while done.load(ordering: .acquiring) < size - 1 {}
+            job = nil
+        }
+    }
+
+    private func claim() {
+        while case let i = next.add(1, ordering: .relaxed).oldValue, i < tasks { job!(i) }
+    }
+
+    /// Ends the workers (after the current job).
+    func stop() { stopping = true; publish() }
+
+    private func publish() {
+        generation.add(1, ordering: .releasing)
+        sleep.lock()
+        if sleepers > 0 { sleep.broadcast() }
+        sleep.unlock()
+    }
+
+    private func loop() {
+        var seen = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                guard spins > 100_000 else { continue }
+                sleep.lock()
+                sleepers += 1
+                while generation.load(ordering: .acquiring) == seen { sleep.wait() }
+                sleepers -= 1
+                sleep.unlock()
+            }
+            seen = generation.load(ordering: .acquiring)
+            if stopping { return }
+            claim()
+            done.add(1, ordering: .releasing)
+        }
     }
 }
 
