@@ -37,7 +37,7 @@ if [ ! -f "$gguf" ]; then
   python3 -c "import numpy, yaml, tqdm, requests" 2>/dev/null || python3 -m pip install -q numpy pyyaml tqdm requests
   tokenizer=$model; [ -f "$model/tokenizer.json" ] || tokenizer=Sources/Tokenizer/Resources/deepseek-v3
   mkdir -p "$(dirname "$gguf")"
-  nice -n 19 env PYTHONPATH="$src/gguf-py" python3 launch/dsa_to_gguf.py "$model" "$gguf" --tokenizer "$tokenizer" >/dev/null
+  nice -n 19 env PYTHONPATH="$src/gguf-py" python3 Tests/reference/dsa_to_gguf.py "$model" "$gguf" --tokenizer "$tokenizer" >/dev/null
 fi
 
 # 3. both benchmarks, one after the other (other work on the machine skews them: the load averages are kept)

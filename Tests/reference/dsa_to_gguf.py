@@ -17,21 +17,13 @@ import struct
 
 import numpy as np
 
+import deepseek_ref
 import gguf
 
 Q = gguf.GGMLQuantizationType
 
 
-def e4m3_table():
-    code = np.arange(256)
-    sign = np.where(code & 0x80, -1.0, 1.0)
-    exp, man = (code >> 3) & 0xF, code & 0x7
-    mag = np.where(exp == 0, man / 8.0 * 2.0 ** -6, (1.0 + man / 8.0) * 2.0 ** (exp - 7.0))
-    mag[(code & 0x7F) == 0x7F] = np.nan
-    return (sign * mag).astype(np.float32)
-
-
-E4M3 = e4m3_table()
+E4M3 = deepseek_ref.E4M3.astype(np.float32)  # float32 value of each e4m3 code
 
 
 class Checkpoint:
