@@ -24,39 +24,24 @@ struct RMSNorm: Sendable {
 }
 
 /// SwiGLU feed-forward: `down(silu(gate(x)) ⊙ up(x))` — the dense MLP, a routed or shared expert.
-/// Split over ranks (dense MLPs and shared experts), each rank holds a 128-row-block share of the
-/// intermediate rows (gate, up) and of the output rows (down); gathers between the two make every
-/// value exactly what one rank computes alone.
 struct MLP: Sendable {
     let gate: Linear, up: Linear, down: Linear
-
-    /// `split`: the plan whose rank's share this holds; nil: the whole MLP (a routed expert).
-    init(_ ckpt: Checkpoint, _ prefix: String, dim: Int, inter: Int, split plan: ShardPlan? = nil) throws {
-        let hidden = plan.map { $0.rows(of: $0.rank, count: inter) } ?? 0..<inter
-        let out = plan.map { $0.rows(of: $0.rank, count: dim) } ?? 0..<dim
-        gate = Linear(weight: try ckpt.matrix(prefix + ".gate_proj", rows: inter, cols: dim).rows(hidden))
-        up = Linear(weight: try ckpt.matrix(prefix + ".up_proj", rows: inter, cols: dim).rows(hidden))
-        down = Linear(weight: try ckpt.matrix(prefix + ".down_proj", rows: dim, cols: inter).rows(out))
+    init(_ ckpt: Checkpoint, _ prefix: String, dim: Int, inter: Int) throws {
+        gate = try Linear(ckpt, prefix + ".gate_proj", in: dim, out: inter)
+        up = try Linear(ckpt, prefix + ".up_proj", in: dim, out: inter)
+        down = try Linear(ckpt, prefix + ".down_proj", in: inter, out: dim)
     }
-
-    /// `[T, dim] → [T, dim]` of a split MLP (every rank calls it; one rank holds it whole).
-    func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
-        let tokens = x.count / gate.weight.cols
-        let share = MLP.run([(self, x)]) { comm.allGatherColumns($0, tokens: tokens) }[0]
-        return comm.allGatherColumns(share, tokens: tokens)
-    }
+    /// `[T, dim] → [T, dim]`.
+    func callAsFunction(_ x: [Float]) -> [Float] { MLP.run([(self, x)])[0] }
 
     /// Several MLPs, each over its own tokens, in two parallel passes (every gate and up
-    /// projection, then every down projection). `gather` completes the first MLP's intermediate
-    /// values from this rank's share when that MLP is split over ranks.
-    static func run(_ calls: [(mlp: MLP, x: [Float])], gather: (([Float]) -> [Float])? = nil) -> [[Float]] {
+    /// projection, then every down projection); each output equals the MLP's alone bit for bit.
+    static func run(_ calls: [(mlp: MLP, x: [Float])]) -> [[Float]] {
         let hidden = linears(calls.flatMap { [($0.x, $0.mlp.gate.weight), ($0.x, $0.mlp.up.weight)] })
-        var acts = calls.indices.map { siluMul(hidden[2 * $0], hidden[2 * $0 + 1]) }
-        if let gather { acts[0] = gather(acts[0]) }
-        return linears(calls.indices.map { (acts[$0], calls[$0].mlp.down.weight) })
+        return linears(calls.indices.map { (siluMul(hidden[2 * $0], hidden[2 * $0 + 1]), calls[$0].mlp.down.weight) })
     }
 
-    /// The weights one token reads (this rank's share).
+    /// The weights one token reads.
     var matrices: [Matrix] { [gate.weight, up.weight, down.weight] }
 }
 

@@ -63,12 +63,11 @@ struct Gate: Sendable {
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
 /// The coordinator routes and broadcasts the routing; each rank runs only the routed experts it
-/// owns (the others are never touched) and its share of the shared experts; one sum over ranks.
+/// owns (the others are never touched); the coordinator adds the shared experts; one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
     let experts: [MLP?]  // nil: owned by another rank
-    let shared: MLP?         // split over ranks
-    let sharedRows: Range<Int>  // this rank's rows of the shared experts' output
+    let shared: MLP?
 
     init(_ ckpt: Checkpoint, _ prefix: String, plan: ShardPlan) throws {
         let c = ckpt.config
@@ -76,9 +75,8 @@ struct MoE: Sendable {
         experts = try (0..<c.nRoutedExperts).map { e in
             plan.experts.contains(e) ? try MLP(ckpt, prefix + ".experts.\(e)", dim: c.hiddenSize, inter: c.moeIntermediateSize) : nil
         }
-        sharedRows = plan.rows(of: plan.rank, count: c.hiddenSize)
-        shared = c.nSharedExperts > 0
-            ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize, split: plan) : nil
+        shared = c.nSharedExperts > 0 && plan.rank == 0
+            ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize) : nil
     }
 
     /// The weights one token reads: the router, its routed experts and the shared experts.
@@ -92,26 +90,23 @@ struct MoE: Sendable {
         let routes = comm.isCoordinator ? gate(x) : []
         let ids = comm.broadcast(routes.flatMap { $0.experts.map(Int32.init) })  // [T, topk]
         let weights = comm.broadcast(routes.flatMap(\.weights))                // [T, topk]
-        let y = Profiler.measure("moe") { localShare(x, ids, weights, comm: comm) }
+        let y = Profiler.measure("moe") { localShare(x, ids, weights) }
         return comm.reduce(y) { parts in  // summed in rank order
             (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
         }
     }
 
-    /// This rank's share: its routed experts' weighted outputs plus its rows of the shared
-    /// experts' output, in fp64 so the fp32 sum does not depend on how the work is split over ranks.
-    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float], comm: Collectives) -> [Double] {
+    /// This rank's share: its routed experts' weighted outputs (plus the shared experts on the
+    /// coordinator), in fp64 so the fp32 sum does not depend on how experts are split over ranks.
+    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float]) -> [Double] {
         let k = gate.topk, tokens = ids.count / k, dim = x.count / tokens
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
         let active = tokensOf.indices.filter { !tokensOf[$0].isEmpty }
-        let routed = active.map { e in (mlp: experts[e]!, x: tokensOf[e].flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] }) }
-        var y = [Double](repeating: 0, count: x.count)
-        var outputs = shared.map { MLP.run([(mlp: $0, x: x)] + routed) { comm.allGatherColumns($0, tokens: tokens) } } ?? MLP.run(routed)
-        if shared != nil {
-            let part = outputs.removeFirst(), n = sharedRows.count
-            for t in 0..<tokens { for (j, d) in sharedRows.enumerated() { y[t * dim + d] = Double(part[t * n + j]) } }
-        }
+        var outputs = MLP.run((shared.map { [($0, x)] } ?? []) + active.map { e in
+            (experts[e]!, tokensOf[e].flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
+        })
+        var y = shared != nil ? outputs.removeFirst().map(Double.init) : [Double](repeating: 0, count: x.count)
         for (e, out) in zip(active, outputs) {
             for (i, a) in tokensOf[e].enumerated() {
                 for d in 0..<dim { y[a.token * dim + d] += Double(a.weight * out[i * dim + d]) }

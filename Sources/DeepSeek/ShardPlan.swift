@@ -25,11 +25,10 @@ public struct ShardPlan: Sendable, Equatable {
     /// This rank's routed experts.
     public var experts: Range<Int> { experts(of: rank) }
 
-    /// Rank `r`'s share of `count` output rows of a split matrix (the LM head's vocabulary, the
-    /// dense MLPs and shared experts): contiguous, in 128-row blocks.
-    public func rows(of r: Int, count: Int) -> Range<Int> {
-        let blocks = (count + 127) / 128
-        return min(count, (r * blocks / ranks) * 128)..<min(count, ((r + 1) * blocks / ranks) * 128)
+    /// The vocabulary rows of the LM head rank `r` computes (contiguous, in 128-row blocks).
+    public func vocabRows(of r: Int, vocab: Int) -> Range<Int> {
+        let blocks = (vocab + 127) / 128
+        return min(vocab, (r * blocks / ranks) * 128)..<min(vocab, ((r + 1) * blocks / ranks) * 128)
     }
 
     /// The rank that caches position `p`.

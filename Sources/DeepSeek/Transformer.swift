@@ -14,7 +14,7 @@ struct Block: Sendable {
         if c.isMoE(layer: layer) {
             mlp = nil; moe = try MoE(ckpt, prefix + ".mlp", plan: plan)
         } else {
-            mlp = try MLP(ckpt, prefix + ".mlp", dim: c.hiddenSize, inter: c.intermediateSize, split: plan); moe = nil
+            mlp = try MLP(ckpt, prefix + ".mlp", dim: c.hiddenSize, inter: c.intermediateSize); moe = nil
         }
     }
 
@@ -24,7 +24,7 @@ struct Block: Sendable {
         let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)
         for i in x.indices { x[i] += a[i] }
         let f = ffnNorm(x)
-        let m = moe?(f, comm: comm) ?? mlp!(f, comm: comm)
+        let m = moe?(f, comm: comm) ?? mlp!(f)
         for i in x.indices { x[i] += m[i] }
         return x
     }
@@ -55,7 +55,7 @@ public final class Transformer: @unchecked Sendable {
         layers = try (0..<c.numHiddenLayers).map { [plan] in try Block(checkpoint, layer: $0, plan: plan) }
         norm = try RMSNorm(checkpoint, "model.norm", dim: c.hiddenSize)
         head = Linear(weight: try checkpoint.matrix("lm_head", rows: c.vocabSize, cols: c.hiddenSize)
-            .rows(plan.rows(of: comm.rank, count: c.vocabSize)))
+            .rows(plan.vocabRows(of: comm.rank, vocab: c.vocabSize)))
         rope = Rope(config: c)
     }
 

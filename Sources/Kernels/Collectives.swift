@@ -52,18 +52,6 @@ extension Collectives {
         reduce(rank == root ? values : []) { $0[root] }
     }
 
-    /// Every rank's `[tokens, n_r]` block side by side: `[tokens, Σ n_r]`, ranks in order.
-    public func allGatherColumns(_ block: [Float], tokens: Int) -> [Float] {
-        if size == 1 { return block }
-        let parts = allGather(block)
-        var out = [Float]()
-        out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for t in 0..<tokens {
-            for part in parts { let n = part.count / tokens; out += part[(t * n)..<((t + 1) * n)] }
-        }
-        return out
-    }
-
     /// Waits until every rank gets here.
     public func barrier() { _ = exchange([]) { _ in [] } }
 }
