@@ -30,7 +30,7 @@ ssh="ssh -o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3"
 fail() { echo "launch/mpirun.sh: $*" >&2; exit 1; }
 [ -x "$dsa" ] || fail "no dsa binary at $dsa (run launch/build.sh, or set DSA)"
 [ -z "$ranks" ] || [ "$ranks" -ge 1 ] 2>/dev/null || fail "-n needs a positive number of ranks (got '$ranks')"
-eval "$("$dsa" topology --plan)"  # ranks_per_host=R threads=T: one rank per NUMA node
+eval "$("$dsa" topology --plan)"  # sets ranks_per_host (one rank per NUMA node) and threads_per_rank
 per_host=$ranks_per_host cores=$(nproc)
 
 hosts=1
