@@ -51,8 +51,8 @@ struct TopologyCommand: ParsableCommand {
         print(topology.numa ? "NUMA        \(topology.nodes.count) node(s) (libnuma)"
                             : "NUMA        not available on this machine: one node with every CPU and all the memory")
         print("node  cpus                  memory GiB  free GiB" + (bandwidth ? "  local read GB/s" : ""))
-        for (i, node) in topology.nodes.enumerated() {
-            let local = topology.nodes.filter { $0.memory > 0 }.firstIndex(of: node).flatMap { j in i < matrix.count ? matrix[i][j] : nil }
+        for node in topology.nodes {
+            let local = row(of: node, matrix, topology).flatMap { row in topology.nodes.filter { $0.memory > 0 }.firstIndex(of: node).map { row[$0] } }
             let cpus = Self.ranges(node.cpus) + " (\(node.cpus.count))"
             print(String(format: "%4d  ", node.id) + cpus.padding(toLength: max(20, cpus.count), withPad: " ", startingAt: 0)
                   + String(format: "  %10.1f  %8.1f", Double(node.memory) / 1073741824, Double(node.free) / 1073741824) + (local.map { String(format: "  %15.1f", $0 / 1e9) } ?? ""))
@@ -65,6 +65,11 @@ struct TopologyCommand: ParsableCommand {
               + (topology.ranksPerHost > 1 ? "each bound to its NUMA node's cores and memory" : "bound to this host's cores"))
         print("launch      launch/mpirun.sh" + (hosts > 1 ? " --hostfile HOSTS" : "") + " -- generate ...   (picks this plan)")
         if let model { print("model       \(model): \(ranks) rank(s) can split it") }
+    }
+
+    /// The bandwidth row of `node` (from its CPUs to each node's memory), if it was measured.
+    private func row(of node: NUMA.Node, _ matrix: [[Double]], _ topology: Topology) -> [Double]? {
+        topology.computeNodes.firstIndex(of: node).flatMap { $0 < matrix.count ? matrix[$0] : nil }
     }
 
     /// `0-7,16-23` for a CPU list.
@@ -82,9 +87,9 @@ struct TopologyCommand: ParsableCommand {
     private func jsonText(_ topology: Topology, matrix: [[Double]], ranks: Int) -> String {
         let object: [String: Any] = [
             "numa": topology.numa,
-            "nodes": topology.nodes.enumerated().map { i, node -> [String: Any] in
+            "nodes": topology.nodes.map { node -> [String: Any] in
                 var entry: [String: Any] = ["id": node.id, "cpus": node.cpus, "memory_bytes": node.memory, "free_bytes": node.free]
-                if i < matrix.count { entry["read_gb_s"] = matrix[i].map { $0 / 1e9 } }
+                if let row = row(of: node, matrix, topology) { entry["read_gb_s"] = row.map { $0 / 1e9 } }
                 return entry
             },
             "plan": ["ranks_per_host": topology.ranksPerHost, "hosts": hosts, "ranks": ranks, "threads_per_rank": topology.threadsPerRank],
