@@ -24,7 +24,7 @@ struct Block: Sendable {
         let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)
         for i in x.indices { x[i] += a[i] }
         let f = ffnNorm(x)
-        let m = moe?(f, comm: comm) ?? mlp!(f)
+        let m = moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f) }
         for i in x.indices { x[i] += m[i] }
         return x
     }
@@ -109,7 +109,7 @@ public final class Transformer: @unchecked Sendable {
         for seg in segments { seg.cache.length = seg.positions.upperBound }
         let dim = config.hiddenSize, vocab = config.vocabSize
         let rows = allLogits ? Array(0..<row) : segments.map { $0.rows.upperBound - 1 }
-        let part = head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] }))  // [rows, this rank's vocabulary rows]
+        let part = Profiler.measure("lm_head") { head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] })) }  // [rows, this rank's vocabulary rows]
         let logits = comm.reduce(part) { parts -> [Float] in  // [rows, vocab]: each row's slices in rank order
             var out = [Float]()
             out.reserveCapacity(rows.count * vocab)
