@@ -3,7 +3,8 @@
 // through half precision: every finite code (normal and subnormal) maps to the binary16 of
 // `value × 2^-8`, which F16C converts 8 at a time; the 2^8 is folded into the block scales.
 
-/// Writes `n` e4m3 codes as fp32 values × 2^-8 × `scale` (out of line, as `fp8DotParts`).
+/// Writes `n` e4m3 codes as fp32 values × 2^-8 × `scale` (out of line, as `fp8RowDot`: inside a
+/// larger function the optimizer stops inlining the vector conversions).
 @inline(never)
 func decodeFP8(_ codes: UnsafePointer<UInt8>, _ out: UnsafeMutablePointer<Float>, _ n: Int, scale s: Float) {
     var i = 0
@@ -73,11 +74,21 @@ func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> (SIMD8<Float>, SIMD
     return horizontalSum(lanes) + tail
 }
 
-/// Σ fp8(w[i]) · x[i] × 2^-8, as lane sums and tail (see `dotParts`). Kept out of line: inside a
-/// larger function the optimizer stops inlining the vector conversions.
+/// A whole FP8 row against `x` (× 2^-8): each 128-column block's lane sums and tail (`dotParts`)
+/// times the block's scale, kept in 8 lanes until one horizontal sum. One out-of-line call per
+/// row, the block loop inside.
 @inline(never)
-func fp8DotParts(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int) -> (SIMD8<Float>, Float) {
-    dotParts(n, x, wide: { fp8x16(w + $0) }, one: { fp8Scalar(w[$0]) })
+func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>) -> Float {
+    var lanes = SIMD8<Float>(), tail: Float = 0
+    var c = 0, b = 0
+    while c < n {
+        let len = Swift.min(Matrix.blockSize, n - c), scale = scales[b]
+        let (v, t) = dotParts(len, x + c, wide: { fp8x16(w + c + $0) }, one: { fp8Scalar(w[c + $0]) })
+        lanes.addProduct(v, SIMD8(repeating: scale))
+        tail += t * scale
+        c += len; b += 1
+    }
+    return horizontalSum(lanes) + tail
 }
 
 /// Σ a[i] · b[i] in fp32, as lane sums and tail (see `dotParts`).

@@ -78,8 +78,9 @@ extension Matrix {
         let k = cols
         switch format {
         case .fp8:
-            let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
-            return scaledBlocks(row: r) { c, len in fp8DotParts(codes + c, x + c, len) }
+            return scales.withUnsafeBufferPointer { s in
+                fp8RowDot(base.assumingMemoryBound(to: UInt8.self) + r * k, x, k, scales: s.baseAddress! + (r / Matrix.blockSize) * Matrix.scaleCols(k))
+            }
         case .bf16: return bf16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f16: return f16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f32: return dotF32(base.assumingMemoryBound(to: Float.self) + r * k, x, k)
