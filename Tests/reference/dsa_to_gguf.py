@@ -13,7 +13,6 @@ absorption. Tensors are streamed, one at a time. MTP layers (past num_hidden_lay
 import argparse
 import json
 import os
-import struct
 
 import numpy as np
 
@@ -23,42 +22,11 @@ import gguf
 Q = gguf.GGMLQuantizationType
 
 
-E4M3 = deepseek_ref.E4M3.astype(np.float32)  # float32 value of each e4m3 code
-
-
-class Checkpoint:
-    """Safetensors headers up front; each tensor read (memory-mapped) and dequantised to float32 on demand."""
-
-    def __init__(self, d):
-        index = os.path.join(d, "model.safetensors.index.json")
-        files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
-        self.entries = {}
-        for file in files:
-            path = os.path.join(d, file)
-            with open(path, "rb") as f:
-                (n,) = struct.unpack("<Q", f.read(8))
-                header = json.loads(f.read(n))
-            for name, info in header.items():
-                if name != "__metadata__":
-                    self.entries[name] = (path, 8 + n + info["data_offsets"][0], info["dtype"], info["shape"])
-
-    def raw(self, name):
-        path, offset, dtype, shape = self.entries[name]
-        np_dtype = {"F8_E4M3": np.uint8, "BF16": "<u2", "F16": "<f2", "F32": "<f4"}[dtype]
-        a = np.memmap(path, dtype=np_dtype, mode="r", offset=offset, shape=tuple(shape))
-        if dtype == "F8_E4M3":
-            return E4M3[a]
-        if dtype == "BF16":
-            return (a.astype(np.uint32) << 16).view(np.float32)
-        return np.asarray(a, dtype=np.float32)
+class Checkpoint(deepseek_ref.Checkpoint):
+    """The reference's lazy safetensors reader, tensors as float32 (what gguf-py quantises)."""
 
     def get(self, name):
-        w = self.raw(name)
-        scale = name[: -len("weight")] + "weight_scale_inv"
-        if self.entries[name][2] == "F8_E4M3" and scale in self.entries:
-            s = self.raw(scale)
-            w *= np.repeat(np.repeat(s, 128, axis=0), 128, axis=1)[: w.shape[0], : w.shape[1]]
-        return w
+        return super().get(name).astype(np.float32)
 
 
 def plan(cfg, ck):
@@ -74,7 +42,7 @@ def plan(cfg, ck):
         out.append((name, tuple(shape), Q.F32 if f32 else Q.Q8_0, producer))
 
     done = set()
-    for hf, (_, _, _, shape) in ck.entries.items():
+    for hf, (_, _, _, shape, _) in ck.entries.items():
         if hf.endswith("weight_scale_inv") or hf in done:
             continue
         layer = int(hf.split(".")[2]) if hf.startswith("model.layers.") else None
