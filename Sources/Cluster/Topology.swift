@@ -58,8 +58,8 @@ public enum Placement {
     /// The node this rank is bound to, after setting its memory preference; nil when unbound.
     @discardableResult
     public static func bind() -> Int? {
-        guard let node = NUMA.boundNode, NUMA.nodes().count > 1 else { return NUMA.boundNode }
-        NUMA.prefer(node)
+        guard let node = NUMA.boundNode else { return nil }
+        if NUMA.nodes().count > 1 { NUMA.prefer(node) }
         return node
     }
 }
