@@ -91,6 +91,41 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
     return horizontalSum(lanes) + tail
 }
 
+/// Two decoded rows against two tokens in one pass, `[d0·x0, d1·x0, d0·x1, d1·x1]`: each product
+/// summed exactly as `dotF32Parts` over blocks of `block` columns, whose lane sums and tails are
+/// weighted by the rows' block scales `s0[b]`, `s1[b]` (the order of `Matrix.dot(row:decoded:_:)`).
+/// Each weight and activation loaded serves two products, which keeps the FMA units busy in prefill.
+@inline(never)
+func dot2x2(_ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
+            cols: Int, block: Int, _ s0: UnsafePointer<Float>, _ s1: UnsafePointer<Float>) -> SIMD4<Float> {
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+    var l00 = SIMD8<Float>(), l10 = SIMD8<Float>(), l01 = SIMD8<Float>(), l11 = SIMD8<Float>()  // [row][token] lane sums
+    var tails = SIMD4<Float>()
+    var c = 0, b = 0
+    while c < cols {
+        let end = Swift.min(c + block, cols)
+        var p00a = SIMD8<Float>(), p00b = SIMD8<Float>(), p10a = SIMD8<Float>(), p10b = SIMD8<Float>()
+        var p01a = SIMD8<Float>(), p01b = SIMD8<Float>(), p11a = SIMD8<Float>(), p11b = SIMD8<Float>()
+        var i = c
+        while i + 16 <= end {
+            let x0a = load(x0 + i), x0b = load(x0 + i + 8), x1a = load(x1 + i), x1b = load(x1 + i + 8)
+            let w0a = load(d0 + i), w0b = load(d0 + i + 8)
+            p00a.addProduct(w0a, x0a); p00b.addProduct(w0b, x0b); p01a.addProduct(w0a, x1a); p01b.addProduct(w0b, x1b)
+            let w1a = load(d1 + i), w1b = load(d1 + i + 8)
+            p10a.addProduct(w1a, x0a); p10b.addProduct(w1b, x0b); p11a.addProduct(w1a, x1a); p11b.addProduct(w1b, x1b)
+            i += 16
+        }
+        var tail = SIMD4<Float>()
+        while i < end { tail += SIMD4(d0[i] * x0[i], d1[i] * x0[i], d0[i] * x1[i], d1[i] * x1[i]); i += 1 }
+        let scale0 = s0[b], scale1 = s1[b]
+        l00.addProduct(p00a + p00b, SIMD8(repeating: scale0)); l10.addProduct(p10a + p10b, SIMD8(repeating: scale1))
+        l01.addProduct(p01a + p01b, SIMD8(repeating: scale0)); l11.addProduct(p11a + p11b, SIMD8(repeating: scale1))
+        tails += tail * SIMD4(scale0, scale1, scale0, scale1)
+        c = end; b += 1
+    }
+    return SIMD4(horizontalSum(l00), horizontalSum(l10), horizontalSum(l01), horizontalSum(l11)) + tails
+}
+
 /// Σ a[i] · b[i] in fp32, as lane sums and tail (see `dotParts`).
 @inline(__always)
 func dotF32Parts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (SIMD8<Float>, Float) {

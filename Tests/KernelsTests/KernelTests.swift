@@ -43,6 +43,21 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The prefill path (rows and tokens in pairs) sums each output exactly as the one-token path.
+    func testManyTokensEqualOneTokenAtATimeBitForBit() {
+        for (rows, cols) in [(5, 17), (130, 200), (129, 1000), (8, 2048)] {
+            let matrices = [fp8Matrix(rows: rows, cols: cols), halfMatrix(rows: rows, cols: cols, format: .bf16),
+                            Matrix(rows: rows, cols: cols, values: randomValues(rows * cols))]
+            for w in matrices {
+                for tokens in [3, 4, 9] {
+                    let x = randomValues(tokens * cols)
+                    let oneByOne = (0..<tokens).flatMap { t in linear(Array(x[(t * cols)..<((t + 1) * cols)]), w) }
+                    XCTAssertEqual(linear(x, w), oneByOne, "\(w.format) [\(rows), \(cols)] × \(tokens) tokens")
+                }
+            }
+        }
+    }
+
     func testFP8BlockScalesApplyPerBlockIncludingPartialEdges() {
         let rows = 130, cols = 200
         let codes = (0..<(rows * cols)).map { UInt8(truncatingIfNeeded: $0 * 7) & 0x77 }  // finite codes only
