@@ -1,7 +1,8 @@
-// SIMD dot products, all with one summation order (two 8-wide accumulators, then the scalar
-// tail), so a dot over decoded values equals the fused one bit for bit. FP8 e4m3 is widened
-// through half precision: every finite code (normal and subnormal) maps to the binary16 of
-// `value × 2^-8`, which F16C converts 8 at a time; the 2^8 is folded into the block scales.
+// SIMD dot products, all with one summation order (a 16-lane accumulator over steps of 16, its two
+// halves added, then the scalar tail), so a dot over decoded values equals the fused one bit for
+// bit. Built for AVX-512 the 16 lanes are one register, for AVX2 two. FP8 e4m3 is widened through
+// half precision: every finite code (normal and subnormal) maps to the binary16 of `value × 2^-8`,
+// which F16C converts in hardware; the 2^8 is folded into the block scales.
 
 /// Writes `n` e4m3 codes as fp32 values × 2^-8 × `scale` (out of line, as `fp8RowDot`: inside a
 /// larger function the optimizer stops inlining the vector conversions).
@@ -9,9 +10,7 @@
 func decodeFP8(_ codes: UnsafePointer<UInt8>, _ out: UnsafeMutablePointer<Float>, _ n: Int, scale s: Float) {
     var i = 0
     while i + 16 <= n {
-        let (v0, v1) = fp8x16(codes + i)
-        UnsafeMutableRawPointer(out + i).storeBytes(of: v0 * s, as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(out + i + 8).storeBytes(of: v1 * s, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(out + i).storeBytes(of: fp8x16(codes + i) * s, as: SIMD16<Float>.self)
         i += 16
     }
     while i < n { out[i] = fp8Scalar(codes[i]) * s; i += 1 }
@@ -22,19 +21,19 @@ func decodeFP8(_ codes: UnsafePointer<UInt8>, _ out: UnsafeMutablePointer<Float>
 /// in bit 14, which the mask clears. (Lane by lane with concrete conversions, which the optimizer
 /// vectorizes; the generic SIMD conversions end up as out-of-line calls in the package build.)
 @inline(__always)
-func fp8x16(_ p: UnsafePointer<UInt8>) -> (SIMD8<Float>, SIMD8<Float>) {
+func fp8x16(_ p: UnsafePointer<UInt8>) -> SIMD16<Float> {
     let b = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)
-    var lo = SIMD8<Int16>(), hi = SIMD8<Int16>()
-    for i in 0..<8 { lo[i] = Int16(b[i]); hi[i] = Int16(b[i + 8]) }
-    return (halfToFloat((lo &<< 7) & Int16(bitPattern: 0xBFFF)), halfToFloat((hi &<< 7) & Int16(bitPattern: 0xBFFF)))
+    var h = SIMD16<Int16>()
+    for i in 0..<16 { h[i] = Int16(b[i]) }
+    return halfToFloat((h &<< 7) & Int16(bitPattern: 0xBFFF))
 }
 
-/// 8 binary16 bit patterns as fp32.
+/// 16 binary16 bit patterns as fp32.
 @inline(__always)
-func halfToFloat(_ bits: SIMD8<Int16>) -> SIMD8<Float> {
-    let h = unsafeBitCast(bits, to: SIMD8<Float16>.self)
-    var f = SIMD8<Float>()
-    for i in 0..<8 { f[i] = Float(h[i]) }
+func halfToFloat(_ bits: SIMD16<Int16>) -> SIMD16<Float> {
+    let h = unsafeBitCast(bits, to: SIMD16<Float16>.self)
+    var f = SIMD16<Float>()
+    for i in 0..<16 { f[i] = Float(h[i]) }
     return f
 }
 
@@ -44,21 +43,22 @@ func fp8Scalar(_ b: UInt8) -> Float {
     Float(Float16(bitPattern: UInt16(bitPattern: (Int16(Int8(bitPattern: b)) << 7) & Int16(bitPattern: 0xBFFF))))
 }
 
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+
 /// `Σ w[i] · x[i]` for weights decoded 16 at a time by `wide(i)` (or one by `one(i)` in the tail),
 /// as 8 lane sums and the tail's sum: the one summation order all dot products share.
 @inline(__always)
-func dotParts(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> (SIMD8<Float>, SIMD8<Float>), one: (Int) -> Float) -> (SIMD8<Float>, Float) {
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+func dotParts(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> SIMD16<Float>, one: (Int) -> Float) -> (SIMD8<Float>, Float) {
+    var a = SIMD16<Float>()
     var i = 0
     while i + 16 <= n {
-        let (w0, w1) = wide(i)
-        a0.addProduct(w0, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        a1.addProduct(w1, UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        a.addProduct(wide(i), load16(x + i))
         i += 16
     }
     var tail: Float = 0
     while i < n { tail += one(i) * x[i]; i += 1 }
-    return (a0 + a1, tail)
+    return (a.lowHalf + a.highHalf, tail)
 }
 
 /// The sum of 8 lanes as a tree (3 dependent adds, not 7).
@@ -69,7 +69,7 @@ func horizontalSum(_ v: SIMD8<Float>) -> Float {
 }
 
 @inline(__always)
-func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> (SIMD8<Float>, SIMD8<Float>), one: (Int) -> Float) -> Float {
+func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> SIMD16<Float>, one: (Int) -> Float) -> Float {
     let (lanes, tail) = dotParts(n, x, wide: wide, one: one)
     return horizontalSum(lanes) + tail
 }
@@ -98,28 +98,23 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
 @inline(never)
 func dot2x2(_ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
             cols: Int, block: Int, _ s0: UnsafePointer<Float>, _ s1: UnsafePointer<Float>) -> SIMD4<Float> {
-    @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
     var l00 = SIMD8<Float>(), l10 = SIMD8<Float>(), l01 = SIMD8<Float>(), l11 = SIMD8<Float>()  // [row][token] lane sums
     var tails = SIMD4<Float>()
     var c = 0, b = 0
     while c < cols {
         let end = Swift.min(c + block, cols)
-        var p00a = SIMD8<Float>(), p00b = SIMD8<Float>(), p10a = SIMD8<Float>(), p10b = SIMD8<Float>()
-        var p01a = SIMD8<Float>(), p01b = SIMD8<Float>(), p11a = SIMD8<Float>(), p11b = SIMD8<Float>()
+        var p00 = SIMD16<Float>(), p10 = SIMD16<Float>(), p01 = SIMD16<Float>(), p11 = SIMD16<Float>()
         var i = c
         while i + 16 <= end {
-            let x0a = load(x0 + i), x0b = load(x0 + i + 8), x1a = load(x1 + i), x1b = load(x1 + i + 8)
-            let w0a = load(d0 + i), w0b = load(d0 + i + 8)
-            p00a.addProduct(w0a, x0a); p00b.addProduct(w0b, x0b); p01a.addProduct(w0a, x1a); p01b.addProduct(w0b, x1b)
-            let w1a = load(d1 + i), w1b = load(d1 + i + 8)
-            p10a.addProduct(w1a, x0a); p10b.addProduct(w1b, x0b); p11a.addProduct(w1a, x1a); p11b.addProduct(w1b, x1b)
+            let a = load16(x0 + i), b = load16(x1 + i), w0 = load16(d0 + i), w1 = load16(d1 + i)
+            p00.addProduct(w0, a); p01.addProduct(w0, b); p10.addProduct(w1, a); p11.addProduct(w1, b)
             i += 16
         }
         var tail = SIMD4<Float>()
         while i < end { tail += SIMD4(d0[i] * x0[i], d1[i] * x0[i], d0[i] * x1[i], d1[i] * x1[i]); i += 1 }
         let scale0 = s0[b], scale1 = s1[b]
-        l00.addProduct(p00a + p00b, SIMD8(repeating: scale0)); l10.addProduct(p10a + p10b, SIMD8(repeating: scale1))
-        l01.addProduct(p01a + p01b, SIMD8(repeating: scale0)); l11.addProduct(p11a + p11b, SIMD8(repeating: scale1))
+        l00.addProduct(p00.lowHalf + p00.highHalf, SIMD8(repeating: scale0)); l10.addProduct(p10.lowHalf + p10.highHalf, SIMD8(repeating: scale1))
+        l01.addProduct(p01.lowHalf + p01.highHalf, SIMD8(repeating: scale0)); l11.addProduct(p11.lowHalf + p11.highHalf, SIMD8(repeating: scale1))
         tails += tail * SIMD4(scale0, scale1, scale0, scale1)
         c = end; b += 1
     }
@@ -129,31 +124,30 @@ func dot2x2(_ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ x0: Unsafe
 /// Σ a[i] · b[i] in fp32, as lane sums and tail (see `dotParts`).
 @inline(__always)
 func dotF32Parts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (SIMD8<Float>, Float) {
-    dotParts(n, b, wide: { (UnsafeRawPointer(a + $0).loadUnaligned(as: SIMD8<Float>.self),
-                           UnsafeRawPointer(a + $0 + 8).loadUnaligned(as: SIMD8<Float>.self)) }, one: { a[$0] })
+    dotParts(n, b, wide: { load16(a + $0) }, one: { a[$0] })
 }
 
 @inline(__always)
-func bf16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
-    let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
-    return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
+func bf16x16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
+    let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self)
+    return unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD16<Float>.self)
 }
 
 /// Σ bf16(w[i]) · x[i].
 @inline(__always)
 func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, x, wide: { (bf16x8(w + $0), bf16x8(w + $0 + 8)) }, one: { BF16.decode(w[$0]) })
+    dot(n, x, wide: { bf16x16(w + $0) }, one: { BF16.decode(w[$0]) })
 }
 
 @inline(__always)
-func f16x8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> {
-    halfToFloat(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int16>.self))
+func f16x16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
+    halfToFloat(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int16>.self))
 }
 
 /// Σ f16(w[i]) · x[i].
 @inline(__always)
 func f16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, x, wide: { (f16x8(w + $0), f16x8(w + $0 + 8)) }, one: { F16.decode(w[$0]) })
+    dot(n, x, wide: { f16x16(w + $0) }, one: { F16.decode(w[$0]) })
 }
 
 /// Σ a[i] · b[i] in fp32.

@@ -53,7 +53,7 @@ public final class PackedRows: @unchecked Sendable {
         case .bf16:
             let p = data.pointer.assumingMemoryBound(to: UInt16.self) + r * width
             var i = 0
-            while i + 8 <= width { UnsafeMutableRawPointer(out + i).storeBytes(of: bf16x8(p + i), as: SIMD8<Float>.self); i += 8 }
+            while i + 16 <= width { UnsafeMutableRawPointer(out + i).storeBytes(of: bf16x16(p + i), as: SIMD16<Float>.self); i += 16 }
             while i < width { out[i] = BF16.decode(p[i]); i += 1 }
         case .fp8:
             let p = data.pointer.assumingMemoryBound(to: UInt8.self) + r * width
