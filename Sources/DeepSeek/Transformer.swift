@@ -44,8 +44,9 @@ public final class Transformer: @unchecked Sendable {
     let rope: Rope
 
     /// Builds this rank's part of the model over a checkpoint's mapped tensors, checking each
-    /// against the config.
-    public init(checkpoint: Checkpoint, comm: Collectives = SingleRank()) throws {
+    /// against the config. `lmHeadFP8` re-encodes the LM head as FP8 with 128×128 block scales
+    /// (like the rest of the checkpoint; not the reference's numerics).
+    public init(checkpoint: Checkpoint, comm: Collectives = SingleRank(), lmHeadFP8: Bool = false) throws {
         let c = checkpoint.config
         self.checkpoint = checkpoint
         self.comm = comm
@@ -54,14 +55,15 @@ public final class Transformer: @unchecked Sendable {
         embed = Embedding(weight: try checkpoint.matrix("model.embed_tokens", rows: c.vocabSize, cols: c.hiddenSize))
         layers = try (0..<c.numHiddenLayers).map { [plan] in try Block(checkpoint, layer: $0, plan: plan) }
         norm = try RMSNorm(checkpoint, "model.norm", dim: c.hiddenSize)
-        head = Linear(weight: try checkpoint.matrix("lm_head", rows: c.vocabSize, cols: c.hiddenSize)
-            .rows(plan.vocabRows(of: comm.rank, vocab: c.vocabSize)))
+        let headRows = try checkpoint.matrix("lm_head", rows: c.vocabSize, cols: c.hiddenSize)
+            .rows(plan.vocabRows(of: comm.rank, vocab: c.vocabSize))
+        head = Linear(weight: lmHeadFP8 && headRows.format != .fp8 ? headRows.quantizedFP8() : headRows)
         rope = Rope(config: c)
     }
 
     /// Opens the checkpoint in `directory` and builds the model.
-    public convenience init(directory: String, comm: Collectives = SingleRank()) throws {
-        try self.init(checkpoint: Checkpoint(directory: directory), comm: comm)
+    public convenience init(directory: String, comm: Collectives = SingleRank(), lmHeadFP8: Bool = false) throws {
+        try self.init(checkpoint: Checkpoint(directory: directory), comm: comm, lmHeadFP8: lmHeadFP8)
     }
 
     /// The weights one decode token reads on one process: attention (with the indexer when

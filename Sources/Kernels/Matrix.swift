@@ -81,6 +81,28 @@ public struct Matrix: @unchecked Sendable {
         }
     }
 
+    /// This matrix re-encoded as FP8 e4m3 with one scale per 128×128 block (the block's largest
+    /// magnitude / 448), the layout of DeepSeek's FP8 checkpoints: half the bytes of bf16.
+    public func quantizedFP8() -> Matrix {
+        let codes = OwnedBuffer(bytes: rows * cols), scaleCols = Matrix.scaleCols(cols)
+        var blockScales = [Float](repeating: 1, count: Matrix.scaleRows(rows) * scaleCols)
+        blockScales.withUnsafeMutableBufferPointer { scales in
+            Parallel.forEach(Matrix.scaleRows(rows)) { blockRow in
+                let band = (blockRow * Matrix.blockSize)..<Swift.min(rows, (blockRow + 1) * Matrix.blockSize)
+                let values = UnsafeMutablePointer<Float>.allocate(capacity: band.count * cols)  // [band, cols]
+                defer { values.deallocate() }
+                for r in band { decodeRow(r, into: values + (r - band.lowerBound) * cols) }
+                let s = scales.baseAddress! + blockRow * scaleCols
+                var amax = [Float](repeating: 0, count: scaleCols)
+                for i in 0..<(band.count * cols) { amax[i % cols / Matrix.blockSize] = Swift.max(amax[i % cols / Matrix.blockSize], abs(values[i])) }
+                for b in 0..<scaleCols where amax[b] > 0 { s[b] = amax[b] / FP8.max }
+                let out = codes.pointer.assumingMemoryBound(to: UInt8.self) + band.lowerBound * cols
+                for i in 0..<(band.count * cols) { out[i] = FP8.encode(values[i] / s[i % cols / Matrix.blockSize]) }
+            }
+        }
+        return Matrix(rows: rows, cols: cols, format: .fp8, base: UnsafeRawPointer(codes.pointer), blockScales: blockScales, owner: codes)
+    }
+
     /// The whole matrix as fp32 values (`[rows, cols]`).
     public func dequantized() -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * cols) { buf, n in

@@ -22,6 +22,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Storage of the cached latents and rope keys: bf16, fp8 or f32.")
     var kvCache: PackedRows.Format = .bf16
 
+    @Flag(name: .customLong("lm-head-fp8"), help: "Re-encode the LM head as FP8 e4m3 with 128×128 block scales at load, like the other weights (as llama.cpp's Q8_0 does): half the bytes per token of a bf16 head, logits no longer the reference's.")
+    var lmHeadFP8 = false
+
     @Option(help: "Worker threads per rank (default: $DSA_THREADS, else the cores divided among this node's ranks).")
     var threads: Int?
 
@@ -59,7 +62,7 @@ struct ModelOptions: ParsableArguments {
             if comm.rank != 0 { comm.barrier() }  // the coordinator creates the default model first
             let directory = try model ?? DefaultModel.directory()
             if comm.rank == 0 { comm.barrier() }
-            let transformer = try Transformer(directory: directory, comm: comm)
+            let transformer = try Transformer(directory: directory, comm: comm, lmHeadFP8: lmHeadFP8)
             comm.barrier()
             mpi?.timeout = rankTimeout
             try body(transformer)

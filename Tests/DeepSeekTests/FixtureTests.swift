@@ -48,6 +48,21 @@ final class FixtureTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(agree) / Double(rows), 0.75)
     }
 
+    /// `lmHeadFP8` (the LM head re-encoded as FP8, 128×128 blocks): e4m3 keeps 3 mantissa bits, so
+    /// logits move by a few percent of their range (3 % here, on random weights with near ties); the
+    /// bound is 5 % of the largest |logit|, and the top token stays the reference's on ¾ of the rows.
+    func testFP8HeadStaysNearReference() throws {
+        let model = try Transformer(directory: Self.directory, lmHeadFP8: true), vocab = model.config.vocabSize
+        let cache = KVCache(config: model.config, options: .init(indexer: .f32, kvCache: .f32), capacity: Self.prompt.count)
+        let ours = try model.forward(Self.prompt, cache: cache), ref = try reference("logits-exact.npy")
+        let range = ref.map(abs).max()!, diff = maxAbsDiff(ours, ref), rows = ours.count / vocab
+        let agree = (0..<rows).filter { argmax(ours, row: $0, vocab) == argmax(ref, row: $0, vocab) }.count
+        print("fp8 LM head: max |Δlogit| \(diff) of max |logit| \(range); top-1 agreement \(agree)/\(rows)")
+        XCTAssertGreaterThan(diff, 0, "the head was not re-encoded")
+        XCTAssertLessThanOrEqual(diff, 0.05 * range)
+        XCTAssertGreaterThanOrEqual(Double(agree) / Double(rows), 0.75)
+    }
+
     func testGreedyTokensMatchReference() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.directory + "/greedy.json"))
         let expected = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["generated"] as! [Int]

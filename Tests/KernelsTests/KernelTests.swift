@@ -71,6 +71,26 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Re-encoding to FP8: each 128×128 block's scale is its largest magnitude / 448, and every element
+    /// comes back within e4m3's rounding (half a step of its 3-bit mantissa, or of the subnormal step).
+    func testQuantizedFP8KeepsEachElementWithinE4M3Rounding() {
+        for w in [halfMatrix(rows: 130, cols: 200, format: .bf16), Matrix(rows: 129, cols: 300, values: randomValues(129 * 300, scale: 50))] {
+            let q = w.quantizedFP8(), original = w.dequantized(), back = q.dequantized()
+            XCTAssertEqual(q.format, .fp8)
+            for r in 0..<w.rows {
+                for c in 0..<w.cols {
+                    let v = original[r * w.cols + c], scale = q.blockScale(row: r, col: c)
+                    let step = Swift.max(abs(v) / 16, scale * 0x1p-10)
+                    XCTAssertLessThanOrEqual(abs(back[r * w.cols + c] - v), step, "\(w.format) (\(r), \(c))")
+                }
+            }
+            let (r0, c0) = (128, 128)  // a partial block: its scale is its own amax / 448
+            var amax: Float = 0
+            for r in r0..<w.rows { for c in c0..<w.cols { amax = max(amax, abs(original[r * w.cols + c])) } }
+            XCTAssertEqual(q.blockScale(row: r0, col: c0), amax / 448)
+        }
+    }
+
     func testRowSlicesAreViewsOfTheSameElements() {
         for w in [fp8Matrix(rows: 300, cols: 130), halfMatrix(rows: 300, cols: 130, format: .bf16)] {
             let full = w.dequantized()
