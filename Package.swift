@@ -30,7 +30,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CNUMA", linkerSettings: [.linkedLibrary("numa")]),
-        .target(name: "Kernels", dependencies: ["CNUMA"], swiftSettings: cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "CPrefetch"),
+        .target(name: "Kernels", dependencies: ["CNUMA", "CPrefetch"], swiftSettings: cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(
             name: "CMPI",
             cSettings: [.unsafeFlags(["-I/usr/lib/x86_64-linux-gnu/openmpi/include", "-I/usr/include/x86_64-linux-gnu/mpi"])],

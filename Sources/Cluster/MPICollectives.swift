@@ -90,16 +90,21 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         return buffer
     }
 
-    /// Spins, then sleeps briefly, until `ready()`; past the deadline aborts naming `peer`. Other
-    /// ranks wait 5 s longer for the coordinator than it waits for them, so that when a rank is
-    /// lost the coordinator, which knows which one, reports it first.
+    /// Polls `ready()`, yielding the core between polls for the first 2 ms (a decode step makes
+    /// dozens of exchanges, each of which a 50 µs sleep would delay), then sleeping 50 µs between
+    /// polls; past the deadline aborts naming `peer`. Other ranks wait 5 s longer for the
+    /// coordinator than it waits for them, so that when a rank is lost the coordinator, which
+    /// knows which one, reports it first.
     private func poll(peer: Int, what: String, _ ready: () -> Bool) {
         let start = Date(), timeout = rank == 0 ? self.timeout : self.timeout + 5
-        var spins = 0
+        var polls = 0, sleeping = false
         while !ready() {
-            spins += 1
-            if spins > 2000 { usleep(50) }
-            if spins % 256 == 0, Date().timeIntervalSince(start) > timeout {
+            if sleeping { usleep(50) } else { sched_yield() }
+            polls += 1
+            guard polls % 64 == 0 else { continue }
+            let waited = Date().timeIntervalSince(start)
+            sleeping = waited > 0.002
+            if waited > timeout {
                 let who = peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)"
                 abort("\(who) stopped answering: nothing for \(Int(timeout)) s in \(what); ending the job")
             }

@@ -1,3 +1,5 @@
+import CPrefetch
+
 // SIMD dot products, all with one summation order (a 16-lane accumulator over steps of 16, its two
 // halves added, then the scalar tail), so a dot over decoded values equals the fused one bit for
 // bit. Built for AVX-512 the 16 lanes are one register, for AVX2 two. FP8 e4m3 is widened through
@@ -74,6 +76,11 @@ func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> SIMD16<Float>, one:
     return horizontalSum(lanes) + tail
 }
 
+/// How far ahead of a streaming weight read the kernels prefetch: with the hardware prefetcher
+/// alone a core keeps too few lines in flight while it also converts (one Xeon core read FP8 rows
+/// at 5.6 GB/s without, 9.1 GB/s with; 16 cores 57 against 70 GB/s).
+let prefetchDistance = 4096
+
 /// A whole FP8 row against `x` (× 2^-8): each 128-column block's lane sums and tail (`dotParts`)
 /// times the block's scale, kept in 8 lanes until one horizontal sum. One out-of-line call per
 /// row, the block loop inside.
@@ -83,7 +90,10 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
     var c = 0, b = 0
     while c < n {
         let len = Swift.min(Matrix.blockSize, n - c), scale = scales[b]
-        let (v, t) = dotParts(len, x + c, wide: { fp8x16(w + c + $0) }, one: { fp8Scalar(w[c + $0]) })
+        let (v, t) = dotParts(len, x + c, wide: {
+            if (c + $0) & 63 == 0 { cprefetch(w + c + $0 + prefetchDistance) }
+            return fp8x16(w + c + $0)
+        }, one: { fp8Scalar(w[c + $0]) })
         lanes.addProduct(v, SIMD8(repeating: scale))
         tail += t * scale
         c += len; b += 1
@@ -136,7 +146,10 @@ func bf16x16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
 /// Σ bf16(w[i]) · x[i].
 @inline(__always)
 func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    dot(n, x, wide: { bf16x16(w + $0) }, one: { BF16.decode(w[$0]) })
+    dot(n, x, wide: {
+        if $0 & 31 == 0 { cprefetch(w + $0 + prefetchDistance / 2) }
+        return bf16x16(w + $0)
+    }, one: { BF16.decode(w[$0]) })
 }
 
 @inline(__always)
