@@ -6,7 +6,8 @@
 # .build-llamacpp/ (CPU backend, -march=native) with the GGUF kept beside it; each step is skipped
 # when its output exists. Needs the release dsa (launch/build.sh).
 # THREADS=N (default: nproc), RUNS=N (default 3), LLAMA_CPP_PYTHON=version.
-# Prints a table; writes bench-results/compare-llamacpp.json.
+# dsa runs twice: with the checkpoint's bf16 LM head, and with --lm-head-fp8 (8-bit like the GGUF's
+# Q8_0 output tensor). Prints a table; writes bench-results/compare-llamacpp.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${LLAMA_CPP_PYTHON:-0.3.36} threads=${THREADS:-$(nproc)} runs=${RUNS:-3}
@@ -46,16 +47,20 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "dsa bench ($threads threads)…" >&2
 $dsa bench --model "$model" --prefill 512 --decode-batch 1 --decode-steps 32 --runs "$runs" --threads "$threads" --json \
   > bench-results/dsa-bench-mini.json
+$dsa bench --model "$model" --prefill "" --decode-batch 1 --decode-steps 32 --runs "$runs" --threads "$threads" --lm-head-fp8 --json \
+  > bench-results/dsa-bench-mini-fp8head.json
 echo "llama-bench ($threads threads)…" >&2
 "$bench" -m "$gguf" -t "$threads" -p 512 -n 32 -r "$runs" -o json > bench-results/llamacpp-bench-mini.json
 
 python3 - "$version" "$threads" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
 import json, statistics, sys
 dsa = json.load(open("bench-results/dsa-bench-mini.json"))
+fp8head = json.load(open("bench-results/dsa-bench-mini-fp8head.json"))
 llama = json.load(open("bench-results/llamacpp-bench-mini.json"))
 def llama_median(prompt, gen):  # median over llama-bench's runs of one test
     return next(statistics.median(t["samples_ts"]) for t in llama if t["n_prompt"] == prompt and t["n_gen"] == gen)
 rows = {"decode tok/s (batch 1)": (dsa["decode_tokens_per_s"], llama_median(0, 32)),
+        "  with --lm-head-fp8": (fp8head["decode_tokens_per_s"], llama_median(0, 32)),
         "prefill-512 tok/s": (dsa["prefill_tokens_per_s"], llama_median(512, 0))}
 print(f"bench-mini, {sys.argv[2]} threads; llama.cpp {llama[0]['build_commit']} (llama-cpp-python {sys.argv[1]}), Q8_0 GGUF; "
       f"load average {sys.argv[3]} before, {sys.argv[4]} after")
@@ -66,7 +71,7 @@ out = {"model": "bench-mini", "threads": int(sys.argv[2]), "llama_cpp_python": s
        "llama_cpp_commit": llama[0]["build_commit"], "gguf_type": "Q8_0", "arch": "deepseek32",
        "loadavg_before": sys.argv[3], "loadavg_after": sys.argv[4],
        **{key: {"dsa": ours, "llama_cpp": theirs, "ratio": ours / theirs} for key, (ours, theirs) in
-          zip(["decode_tokens_per_s", "prefill512_tokens_per_s"], rows.values())},
-       "dsa_bench": dsa, "llama_bench": llama}
+          zip(["decode_tokens_per_s", "decode_lm_head_fp8_tokens_per_s", "prefill512_tokens_per_s"], rows.values())},
+       "dsa_bench": dsa, "dsa_bench_lm_head_fp8": fp8head, "llama_bench": llama}
 json.dump(out, open("bench-results/compare-llamacpp.json", "w"), indent=1)
 EOF

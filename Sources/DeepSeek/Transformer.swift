@@ -41,6 +41,8 @@ public final class Transformer: @unchecked Sendable {
     let layers: [Block]
     let norm: RMSNorm
     let head: Linear  // this rank's vocabulary rows
+    /// How the LM head is stored (bf16 in DeepSeek's checkpoints, fp8 under `lmHeadFP8`).
+    public var lmHeadFormat: WeightFormat { head.weight.format }
     let rope: Rope
 
     /// Builds this rank's part of the model over a checkpoint's mapped tensors, checking each

@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
             var bandwidth = 0.0
             if comm.isCoordinator { bandwidth = measureReadBandwidth() }
             comm.barrier()
-            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, bandwidth: bandwidth)
+            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat, bandwidth: bandwidth)
             let vocab = model.config.vocabSize
             func prompt(_ n: Int, _ salt: Int) -> [Int] { (0..<n).map { ($0 * 7919 + salt * 104729 + 11) % vocab } }
 

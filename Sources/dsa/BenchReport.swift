@@ -1,10 +1,12 @@
 import DeepSeek
+import Kernels
 import Foundation
 
 /// What `dsa bench` measured, as a table or as JSON (seconds in, milliseconds and tokens/s out).
 struct BenchReport {
     let model: String
     let ranks: Int, threads: Int
+    let lmHead: WeightFormat
     /// Measured read bandwidth, bytes/s.
     let bandwidth: Double
     var prefill: [(tokens: Int, seconds: [Double])] = []
@@ -29,8 +31,8 @@ struct BenchReport {
     var decodeTokensPerSecond: Double { decode.first.map { Double($0.batch) / median($0.stepSeconds) } ?? 0 }
 
     func text() -> String {
-        var out = [String(format: "model %@ · %d rank(s) × %d threads · memory read bandwidth %.1f GB/s (measured)",
-                          model, ranks, threads, bandwidth / 1e9)]
+        var out = [String(format: "model %@ · %d rank(s) × %d threads · LM head %@ · memory read bandwidth %.1f GB/s (measured)",
+                          model, ranks, threads, lmHead.rawValue, bandwidth / 1e9)]
         for (n, s) in prefill {
             out.append(String(format: "prefill %5d tokens  %8.1f tokens/s  %7.1f GFLOP/s  (median of %d, spread %@)",
                               n, Double(n) / median(s), Double(n * flopsPerToken) / median(s) / 1e9, s.count, spread(s)))
@@ -57,7 +59,7 @@ struct BenchReport {
 
     func json() -> String {
         var object: [String: Any] = [
-            "model": model, "ranks": ranks, "threads": threads, "memory_bandwidth_gb_s": bandwidth / 1e9,
+            "model": model, "ranks": ranks, "threads": threads, "lm_head_format": lmHead.rawValue, "memory_bandwidth_gb_s": bandwidth / 1e9,
             "decode_bytes_per_token": decodeBytesPerToken, "decode_roofline_tokens_per_s": rooflineTokensPerSecond,
             "decode_tokens_per_s": decodeTokensPerSecond, "decode_roofline_fraction": decodeTokensPerSecond / rooflineTokensPerSecond,
             "prefill_tokens_per_s": prefill.last.map { Double($0.tokens) / median($0.seconds) } ?? 0,
