@@ -1,14 +1,11 @@
 /// How the work and memory of one model are spread over `ranks` ranks (design §4): routed experts
-/// in contiguous id ranges (fewer on the coordinator, which also runs the shared experts, so each
-/// rank expects the same expert work per token), KV-cache positions in pages of 64 dealt round-robin, LM-head rows in
+/// in contiguous id ranges, KV-cache positions in pages of 64 dealt round-robin, LM-head rows in
 /// contiguous vocabulary ranges; everything else replicated. Rank 0 is the coordinator.
 public struct ShardPlan: Sendable, Equatable {
     public static let pageSize = 64
     public let rank: Int
     public let ranks: Int
     public let expertCount: Int
-    /// Routed experts the coordinator holds; the others split the rest evenly.
-    let coordinatorExperts: Int
 
     /// Checks the layout against the model: every rank must own at least one routed expert.
     public init(rank: Int, ranks: Int, config: ModelConfig) throws {
@@ -18,23 +15,13 @@ public struct ShardPlan: Sendable, Equatable {
             throw ModelError("\(ranks) ranks but only \(config.nRoutedExperts) routed experts: every rank must own at least one expert (use at most \(config.nRoutedExperts) ranks)")
         }
         self.rank = rank; self.ranks = ranks; expertCount = moe ? config.nRoutedExperts : 0
-        // Per token the coordinator runs the shared experts plus its share of the k routed ones:
-        // shared + k·n₀/E = (shared + k)/ranks, at least one expert, at most an even share.
-        let k = Double(config.numExpertsPerTok), shared = Double(config.nSharedExperts), even = expertCount / ranks
-        let balanced = Double(expertCount) * ((shared + k) / Double(ranks) - shared) / k
-        coordinatorExperts = ranks == 1 ? expertCount : Swift.min(even, Swift.max(1, Int(balanced.rounded())))
     }
 
     /// The single-process plan.
     public static func single(_ config: ModelConfig) -> ShardPlan { try! ShardPlan(rank: 0, ranks: 1, config: config) }
 
-    /// Routed experts of rank `r` (contiguous: the coordinator's first, then the others', whose sizes
-    /// differ by at most one).
-    public func experts(of r: Int) -> Range<Int> {
-        guard r > 0 else { return 0..<coordinatorExperts }
-        let rest = expertCount - coordinatorExperts, others = ranks - 1
-        return (coordinatorExperts + (r - 1) * rest / others)..<(coordinatorExperts + r * rest / others)
-    }
+    /// Routed experts of rank `r` (contiguous; sizes differ by at most one).
+    public func experts(of r: Int) -> Range<Int> { (r * expertCount / ranks)..<((r + 1) * expertCount / ranks) }
     /// This rank's routed experts.
     public var experts: Range<Int> { experts(of: rank) }
 
