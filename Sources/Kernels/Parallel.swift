@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// The worker threads all kernels share: each loop is cut into at most `threads × 4` contiguous
-/// ranges, run by a persistent pool — the calling thread and `threads - 1` workers that spin
-/// briefly between loops, then sleep — so a kernel call costs no thread wake-ups while the model runs.
+/// ranges, run by a persistent pool — the calling thread and `threads - 1` workers that spin for
+/// 3 ms between loops, then sleep — so a kernel call costs no thread wake-ups while the model runs.
 public enum Parallel {
     /// Worker count; every core by default (the launcher and `--threads` set it per rank).
     nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -78,10 +78,13 @@ final class WorkerPool: @unchecked Sendable {
     private func loop() {
         var seen = 0
         while true {
-            var spins = 0
+            var spins = 0, spinUntil: UInt64 = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                guard spins > 100_000 else { continue }
+                guard spins % 4096 == 0 else { continue }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if spinUntil == 0 { spinUntil = now + 3_000_000 }  // 3 ms: through an MPI exchange, asleep between steps
+                guard now > spinUntil else { continue }
                 sleep.lock()
                 sleepers += 1
                 while generation.load(ordering: .acquiring) == seen { sleep.wait() }
