@@ -5,14 +5,16 @@
 # llama.cpp's source comes from the llama-cpp-python sdist on PyPI (vendor/llama.cpp), built in
 # .build-llamacpp/ (CPU backend, -march=native) with the GGUF kept beside it; each step is skipped
 # when its output exists. Needs the release dsa (launch/build.sh).
-# THREADS=N (default: nproc), RUNS=N (default 3), LLAMA_CPP_PYTHON=version.
+# THREADS=N (default: nproc), RUNS=N (default 3), LLAMA_CPP_PYTHON=version; offline: LLAMA_CPP_SRC=a
+# llama.cpp source tree (skips the download), DSA=binary, LLAMA_BENCH_ARGS (e.g. "--repack 0" where
+# llama.cpp's AMX repacking aborts), LOAD_WAIT=seconds to wait for a quiet machine (default 300).
 # dsa runs twice: with the checkpoint's bf16 LM head, and with --lm-head-fp8 (8-bit like the GGUF's
 # Q8_0 output tensor). Prints a table; writes bench-results/compare-llamacpp.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${LLAMA_CPP_PYTHON:-0.3.36} threads=${THREADS:-$(nproc)} runs=${RUNS:-3}
-dsa=.build/release/dsa work=.build-llamacpp
-src=$work/llama-cpp-python-$version/vendor/llama.cpp bench=$work/build-$version/bin/llama-bench
+dsa=${DSA:-.build/release/dsa} work=.build-llamacpp
+src=${LLAMA_CPP_SRC:-$work/llama-cpp-python-$version/vendor/llama.cpp} bench=$work/build-$version/bin/llama-bench
 model=${DSA_HOME:-$HOME/.cache/swiftdsa}/models/preset-bench-mini gguf=$work/models/bench-mini-q8_0.gguf
 [ -x $dsa ] || { echo "no $dsa: run launch/build.sh first"; exit 1; }
 mkdir -p $work bench-results
@@ -27,7 +29,7 @@ if [ ! -x "$bench" ]; then
   command -v cmake >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake >/dev/null; }
   cmake -S "$src" -B "$work/build-$version" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
     -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF >/dev/null
-  nice -n 19 cmake --build "$work/build-$version" --target llama-bench -j2
+  nice -n 19 cmake --build "$work/build-$version" --target llama-bench -j"$(nproc)"
 fi
 
 # 2. the model: our checkpoint (shared with `dsa bench --preset bench-mini`), then its GGUF
@@ -42,7 +44,7 @@ if [ ! -f "$gguf" ]; then
 fi
 
 # 3. both benchmarks, one after the other (other work on the machine skews them: the load averages are kept)
-for _ in $(seq 60); do awk '{exit !($1 < 0.5)}' /proc/loadavg && break; sleep 5; done  # up to 5 min for a quiet machine
+for _ in $(seq $(( ${LOAD_WAIT:-300} / 5 ))); do awk '{exit !($1 < 0.5)}' /proc/loadavg && break; sleep 5; done  # a quiet machine
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "dsa bench ($threads threads)…" >&2
 $dsa bench --model "$model" --prefill 512 --decode-batch 1 --decode-steps 32 --runs "$runs" --threads "$threads" --json \
@@ -50,7 +52,7 @@ $dsa bench --model "$model" --prefill 512 --decode-batch 1 --decode-steps 32 --r
 $dsa bench --model "$model" --prefill "" --decode-batch 1 --decode-steps 32 --runs "$runs" --threads "$threads" --lm-head-fp8 --json \
   > bench-results/dsa-bench-mini-fp8head.json
 echo "llama-bench ($threads threads)…" >&2
-"$bench" -m "$gguf" -t "$threads" -p 512 -n 32 -r "$runs" -o json > bench-results/llamacpp-bench-mini.json
+"$bench" -m "$gguf" -t "$threads" -p 512 -n 32 -r "$runs" ${LLAMA_BENCH_ARGS:-} -o json > bench-results/llamacpp-bench-mini.json
 
 python3 - "$version" "$threads" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
 import json, statistics, sys
