@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The standard benchmark set, built in release mode: bench-mini prefill and decode (1 rank, decode
-# with the LM head re-encoded as FP8, then decode on 2 ranks) and bench-longctx long-context decode, sparse vs dense. Checkpoints are made
-# once under $DSA_HOME/models; JSON results go to bench-results/ (RUNS=N for more runs).
+# with the LM head re-encoded as FP8, then decode on 2 ranks) and bench-longctx long-context
+# decode, sparse vs dense. Checkpoints are made once under $DSA_HOME/models; JSON results go to
+# bench-results/ (RUNS=N for more runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 launch/build.sh
