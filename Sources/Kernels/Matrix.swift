@@ -31,7 +31,7 @@ public struct Matrix: @unchecked Sendable {
     /// Rows `range` as a matrix of their own (no copy); FP8 ranges start on a block boundary.
     public func rows(_ range: Range<Int>) -> Matrix {
         precondition(format != .fp8 || range.lowerBound % Matrix.blockSize == 0, "FP8 row slices start at a multiple of 128")
-        let size = format == .fp8 ? 1 : format == .f32 ? 4 : 2
+        let size = elementSize
         let blocks = (range.lowerBound / Matrix.blockSize)..<Matrix.scaleRows(range.upperBound)
         let sliceScales = format == .fp8 ? Array(scales[(blocks.lowerBound * Matrix.scaleCols(cols))..<(blocks.upperBound * Matrix.scaleCols(cols))]) : []
         return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * size, scales: sliceScales, owner: owner)
@@ -79,6 +79,37 @@ public struct Matrix: @unchecked Sendable {
             decodeRow(r, into: buf.baseAddress!)
             n = cols
         }
+    }
+
+    /// Bytes per element.
+    var elementSize: Int { format == .fp8 ? 1 : format == .f32 ? 4 : 2 }
+
+    /// The transpose `[cols, rows]` in the same format (a copy); FP8 block scales move with their
+    /// blocks, block (i, j) becoming block (j, i).
+    public func transposed() -> Matrix {
+        let size = elementSize, out = OwnedBuffer(bytes: rows * cols * size)
+        for r in 0..<rows {
+            for c in 0..<cols { (out.pointer + (c * rows + r) * size).copyMemory(from: base + (r * cols + c) * size, byteCount: size) }
+        }
+        let (scaleRows, scaleCols) = (Matrix.scaleRows(rows), Matrix.scaleCols(cols))
+        let blockScales = format != .fp8 ? [] : (0..<(scaleCols * scaleRows)).map { i in scales[(i % scaleRows) * scaleCols + i / scaleRows] / 256 }
+        return Matrix(rows: cols, cols: rows, format: format, base: UnsafeRawPointer(out.pointer), blockScales: blockScales, owner: out)
+    }
+
+    /// `parts` one above the other (a copy): one format and column count; FP8 parts but the last
+    /// have whole 128-row blocks.
+    public static func stacked(_ parts: [Matrix]) -> Matrix {
+        let first = parts[0], size = first.elementSize
+        precondition(parts.allSatisfy { $0.format == first.format && $0.cols == first.cols })
+        precondition(first.format != .fp8 || parts.dropLast().allSatisfy { $0.rows % blockSize == 0 }, "FP8 parts are stacked on 128-row blocks")
+        let rows = parts.reduce(0) { $0 + $1.rows }, out = OwnedBuffer(bytes: rows * first.cols * size)
+        var offset = 0
+        for part in parts {
+            (out.pointer + offset).copyMemory(from: part.base, byteCount: part.rows * part.cols * size)
+            offset += part.rows * part.cols * size
+        }
+        return Matrix(rows: rows, cols: first.cols, format: first.format, base: UnsafeRawPointer(out.pointer),
+                      blockScales: parts.flatMap { $0.scales.map { $0 / 256 } }, owner: out)
     }
 
     /// This matrix re-encoded as FP8 e4m3 with one scale per 128×128 block (the block's largest

@@ -91,6 +91,17 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Transposing and stacking copy elements exactly, FP8 block scales included.
+    func testTransposedAndStackedKeepEveryElement() {
+        for w in [fp8Matrix(rows: 300, cols: 130), halfMatrix(rows: 300, cols: 130, format: .bf16), Matrix(rows: 5, cols: 7, values: randomValues(35))] {
+            let t = w.transposed(), full = w.dequantized(), back = t.dequantized()
+            XCTAssertEqual([t.rows, t.cols], [w.cols, w.rows])
+            for r in 0..<w.rows { for c in 0..<w.cols { XCTAssertEqual(back[c * w.rows + r], full[r * w.cols + c], "\(w.format) (\(r), \(c))") } }
+            let split = w.format == .fp8 ? 256 : 3
+            XCTAssertEqual(Matrix.stacked([w.rows(0..<split), w.rows(split..<w.rows)]).dequantized(), full, "\(w.format)")
+        }
+    }
+
     func testRowSlicesAreViewsOfTheSameElements() {
         for w in [fp8Matrix(rows: 300, cols: 130), halfMatrix(rows: 300, cols: 130, format: .bf16)] {
             let full = w.dequantized()

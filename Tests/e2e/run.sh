@@ -33,6 +33,11 @@ check "odd shapes, fp8 indexer vs reference" compare_ref "$ODD" "$TOKENS" odd-fp
 check "odd shapes, dense attention vs reference" compare_ref "$ODD" "$TOKENS" odd-dense "--attention dense" "--attention dense"
 check "odd shapes, greedy tokens equal reference" greedy_ref "$ODD" "$TOKENS" 8
 check "odd shapes, readable by Python safetensors" python3 Tests/reference/check_safetensors.py "$ODD"
+# Attention shapes in whole 128-blocks (nope, v, kv_lora 128): the absorbed K/V up-projections stay FP8.
+ALIGNED="$WORK/aligned"
+$DSA make-model --preset tiny --seed 7 --out "$ALIGNED" --set hidden_size=128 --set num_attention_heads=2 --set num_key_value_heads=2 \
+  --set qk_nope_head_dim=128 --set v_head_dim=128 --set kv_lora_rank=128 --set q_lora_rank=128 >/dev/null
+check "128-aligned attention (FP8 K/V up-projections) vs reference" compare_ref "$ALIGNED" "$TOKENS" aligned "--indexer f32" "--indexer exact"
 # 2. The real 129280 vocabulary, a DeepSeek-V3 (no indexer) checkpoint, 2 shards.
 V3="$WORK/v3"
 $DSA make-model --preset tiny --seed 9 --arch v3 --out "$V3" --shards 2 --set vocab_size=129280 --set hidden_size=96 >/dev/null
