@@ -31,22 +31,11 @@ struct MLA: Sendable {
         // kv_b is [heads, nope + v, latent]; split once for the absorbed products. Where each head's
         // K and V rows are whole 128×128 blocks (DeepSeek's shapes), FP8 stays FP8; else fp32.
         let kvB = try ckpt.matrix(prefix + ".kv_b_proj", rows: heads * (nope + vDim), cols: latent)
-        let (nope, vDim, latent) = (nope, vDim, latent), headRows = { (h: Int) in h * (nope + vDim) }
-        if kvB.format == .fp8 && [nope, vDim, latent].allSatisfy({ $0 % Matrix.blockSize == 0 }) {
-            wkT = .stacked((0..<heads).map { kvB.rows(headRows($0)..<(headRows($0) + nope)).transposed() })  // [heads·latent, nope]
-            wv = .stacked((0..<heads).map { kvB.rows((headRows($0) + nope)..<headRows($0 + 1)) })           // [heads·v, latent]
-        } else {
-            let wkvB = kvB.dequantized()
-            var kT = [Float](repeating: 0, count: heads * latent * nope), v = [Float]()
-            v.reserveCapacity(heads * vDim * latent)
-            for h in 0..<heads {
-                let head = headRows(h) * latent
-                for d in 0..<nope { for j in 0..<latent { kT[(h * latent + j) * nope + d] = wkvB[head + d * latent + j] } }
-                v += wkvB[(head + nope * latent)..<(head + (nope + vDim) * latent)]
-            }
-            wkT = Matrix(rows: heads * latent, cols: nope, values: kT)
-            wv = Matrix(rows: heads * vDim, cols: latent, values: v)
-        }
+        let blocks = kvB.format == .fp8 && [nope, vDim, latent].allSatisfy { $0 % Matrix.blockSize == 0 }
+        let source = blocks ? kvB : Matrix(rows: kvB.rows, cols: latent, values: kvB.dequantized())
+        let (nope, vDim) = (nope, vDim), headRows = { (h: Int) in h * (nope + vDim) }
+        wkT = .stacked((0..<heads).map { source.rows(headRows($0)..<(headRows($0) + nope)).transposed() })  // [heads·latent, nope]
+        wv = .stacked((0..<heads).map { source.rows((headRows($0) + nope)..<headRows($0 + 1)) })           // [heads·v, latent]
         wo = try Linear(ckpt, prefix + ".o_proj", in: heads * vDim, out: c.hiddenSize)
         indexer = c.hasIndexer ? try Indexer(ckpt, prefix + ".indexer") : nil
     }
