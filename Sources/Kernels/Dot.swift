@@ -86,14 +86,23 @@ let prefetchDistance = 4096
 /// row, the block loop inside.
 @inline(never)
 func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>) -> Float {
+    blockScaledDot(n, scales: scales) { c, len in
+        dotParts(len, x + c, wide: {
+            if (c + $0) & 63 == 0 { cprefetch(w + c + $0 + prefetchDistance) }
+            return fp8x16(w + c + $0)
+        }, one: { fp8Scalar(w[c + $0]) })
+    }
+}
+
+/// `Σ_blocks blockDot(first column, length) × scales[block]` over `n` columns in 128-column blocks,
+/// kept in 8 lanes until one horizontal sum: how every FP8 row dot combines its blocks.
+@inline(__always)
+func blockScaledDot(_ n: Int, scales: UnsafePointer<Float>, _ blockDot: (Int, Int) -> (SIMD8<Float>, Float)) -> Float {
     var lanes = SIMD8<Float>(), tail: Float = 0
     var c = 0, b = 0
     while c < n {
         let len = Swift.min(Matrix.blockSize, n - c), scale = scales[b]
-        let (v, t) = dotParts(len, x + c, wide: {
-            if (c + $0) & 63 == 0 { cprefetch(w + c + $0 + prefetchDistance) }
-            return fp8x16(w + c + $0)
-        }, one: { fp8Scalar(w[c + $0]) })
+        let (v, t) = blockDot(c, len)
         lanes.addProduct(v, SIMD8(repeating: scale))
         tail += t * scale
         c += len; b += 1

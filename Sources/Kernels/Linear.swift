@@ -96,10 +96,7 @@ extension Matrix {
     func dot(row r: Int, _ x: UnsafePointer<Float>) -> Float {
         let k = cols
         switch format {
-        case .fp8:
-            return scales.withUnsafeBufferPointer { s in
-                fp8RowDot(base.assumingMemoryBound(to: UInt8.self) + r * k, x, k, scales: s.baseAddress! + (r / Matrix.blockSize) * Matrix.scaleCols(k))
-            }
+        case .fp8: return withScales(ofRow: r) { fp8RowDot(base.assumingMemoryBound(to: UInt8.self) + r * k, x, k, scales: $0) }
         case .bf16: return bf16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f16: return f16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f32: return dotF32(base.assumingMemoryBound(to: Float.self) + r * k, x, k)
@@ -110,7 +107,7 @@ extension Matrix {
     @inline(__always)
     func dot(row r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>) -> Float {
         guard format == .fp8 else { return dotF32(decoded, x, cols) }
-        return scaledBlocks(row: r) { c, len in dotF32Parts(decoded + c, x + c, len) }
+        return withScales(ofRow: r) { s in blockScaledDot(cols, scales: s) { c, len in dotF32Parts(decoded + c, x + c, len) } }
     }
 
     /// Rows `r` and `r + 1`, decoded as `decodeRow(scaled: false)` wrote them one after the other at
@@ -121,27 +118,15 @@ extension Matrix {
             var one: Float = 1  // a single block of scale 1 sums exactly as `dotF32`
             return Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: cols, &one, &one)
         }
-        return scales.withUnsafeBufferPointer { s in
-            Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: Matrix.blockSize,
-                           s.baseAddress! + (r / Matrix.blockSize) * Matrix.scaleCols(cols), s.baseAddress! + ((r + 1) / Matrix.blockSize) * Matrix.scaleCols(cols))
+        return withScales(ofRow: r) { s0 in
+            withScales(ofRow: r + 1) { s1 in Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: Matrix.blockSize, s0, s1) }
         }
     }
 
-    /// `Σ_blocks blockDot(first column, length) × block scale` along FP8 row `r`, kept in 8 lanes
-    /// until one horizontal sum at the end.
+    /// Runs `body` with FP8 row `r`'s block scales (one per 128 columns).
     @inline(__always)
-    private func scaledBlocks(row r: Int, _ blockDot: (Int, Int) -> (SIMD8<Float>, Float)) -> Float {
-        let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(cols)
-        var lanes = SIMD8<Float>(), tail: Float = 0
-        var c = 0, b = 0
-        while c < cols {
-            let len = Swift.min(Matrix.blockSize, cols - c), scale = scales[scaleRow + b]
-            let (v, t) = blockDot(c, len)
-            lanes.addProduct(v, SIMD8(repeating: scale))
-            tail += t * scale
-            c += len; b += 1
-        }
-        return horizontalSum(lanes) + tail
+    private func withScales<T>(ofRow r: Int, _ body: (UnsafePointer<Float>) -> T) -> T {
+        scales.withUnsafeBufferPointer { body($0.baseAddress! + (r / Matrix.blockSize) * Matrix.scaleCols(cols)) }
     }
 
     /// Writes row `r` as fp32 into `out` (`cols` values); `scaled: false` leaves FP8 block scales
@@ -151,12 +136,10 @@ extension Matrix {
         switch format {
         case .fp8:
             let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
-            let scaleRow = (r / Matrix.blockSize) * Matrix.scaleCols(k)
-            var c = 0, b = 0
-            while c < k {
-                let len = Swift.min(Matrix.blockSize, k - c)
-                decodeFP8(codes + c, out + c, len, scale: scaled ? scales[scaleRow + b] : 1)
-                c += len; b += 1
+            withScales(ofRow: r) { s in
+                for (b, c) in stride(from: 0, to: k, by: Matrix.blockSize).enumerated() {
+                    decodeFP8(codes + c, out + c, Swift.min(Matrix.blockSize, k - c), scale: scaled ? s[b] : 1)
+                }
             }
         case .bf16:
             let p = base.assumingMemoryBound(to: UInt16.self) + r * k

@@ -49,13 +49,7 @@ public struct Matrix: @unchecked Sendable {
     public static func scaleCols(_ cols: Int) -> Int { (cols + blockSize - 1) / blockSize }
 
     /// Bytes of weights read by one full pass over the matrix (elements plus scales).
-    public var byteCount: Int {
-        switch format {
-        case .fp8: rows * cols + scales.count * 4
-        case .bf16, .f16: rows * cols * 2
-        case .f32: rows * cols * 4
-        }
-    }
+    public var byteCount: Int { rows * cols * elementSize + scales.count * 4 }
 
     /// The block scale of element `(r, c)`, as stored in the checkpoint.
     public func blockScale(row r: Int, col c: Int) -> Float {
