@@ -9,10 +9,14 @@ public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
     x.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             let xb = xp.baseAddress!, yb = yp.baseAddress!
-            Parallel.forRanges(w.rows, minPerTask: 8) { rows in
-                for r in rows {
-                    let g = r / outPer, o = r % outPer
-                    for i in 0..<t { yb[(i * groups + g) * outPer + o] = w.dot(row: r, xb + (i * groups + g) * inDim) }
+            Parallel.forRanges(w.rows, align: 8, minPerTask: 8) { rows in
+                var r = rows.lowerBound
+                while r < rows.upperBound {  // one group's rows at a time, which share an input
+                    let g = r / outPer, part = r..<Swift.min(rows.upperBound, (g + 1) * outPer)
+                    for i in 0..<t {
+                        w.forEachDot(rows: part, tokens: 1, xb + (i * groups + g) * inDim) { _, r, value in yb[(i * groups + g) * outPer + r - g * outPer] = value }
+                    }
+                    r = part.upperBound
                 }
             }
         }

@@ -94,6 +94,40 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
     }
 }
 
+/// Four FP8 rows `stride` bytes apart that share one row of block scales, against `x`: four
+/// `fp8RowDot`s in one pass, each bit for bit. A single accumulator chain holds a core to one FMA
+/// per latency (about 10 GB/s of FP8); four independent chains overlap it. Each row prefetches
+/// the same row of the next group of four.
+@inline(never)
+func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>) -> SIMD4<Float> {
+    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride, ahead = 4 * stride
+    var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
+    var tails = SIMD4<Float>()
+    var c = 0, b = 0
+    while c < n {
+        let end = Swift.min(c + Matrix.blockSize, n)
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var i = c
+        while i + 16 <= end {
+            if i & 63 == 0 {
+                cprefetch(w + i + ahead); cprefetch(w1 + i + ahead); cprefetch(w2 + i + ahead); cprefetch(w3 + i + ahead)
+            }
+            let xv = load16(x + i)
+            a0.addProduct(fp8x16(w + i), xv); a1.addProduct(fp8x16(w1 + i), xv)
+            a2.addProduct(fp8x16(w2 + i), xv); a3.addProduct(fp8x16(w3 + i), xv)
+            i += 16
+        }
+        var tail = SIMD4<Float>()
+        while i < end { tail += SIMD4(fp8Scalar(w[i]), fp8Scalar(w1[i]), fp8Scalar(w2[i]), fp8Scalar(w3[i])) * x[i]; i += 1 }
+        let scale = scales[b], s = SIMD8(repeating: scale)
+        l0.addProduct(a0.lowHalf + a0.highHalf, s); l1.addProduct(a1.lowHalf + a1.highHalf, s)
+        l2.addProduct(a2.lowHalf + a2.highHalf, s); l3.addProduct(a3.lowHalf + a3.highHalf, s)
+        tails += tail * scale
+        c = end; b += 1
+    }
+    return SIMD4(horizontalSum(l0), horizontalSum(l1), horizontalSum(l2), horizontalSum(l3)) + tails
+}
+
 /// `Σ_blocks blockDot(first column, length) × scales[block]` over `n` columns in 128-column blocks,
 /// kept in 8 lanes until one horizontal sum: how every FP8 row dot combines its blocks.
 @inline(__always)
