@@ -16,7 +16,13 @@ func kernelTargetCPU() -> String? {
     return nil
 }
 
-let cpuFlags: [SwiftSetting] = kernelTargetCPU().map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+/// CPUs with AVX-512's 32 vector registers, for which the prefill kernels use larger register tiles.
+let wideVectorCPUs: Set<String> = ["skylake-avx512", "cascadelake", "cooperlake", "icelake-client", "icelake-server", "tigerlake",
+                                   "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids", "znver4", "znver5"]
+
+let cpuFlags: [SwiftSetting] = kernelTargetCPU().map {
+    [.unsafeFlags(["-target-cpu", $0])] + (wideVectorCPUs.contains($0) ? [.define("WIDE_VECTORS")] : [])
+} ?? []
 
 let package = Package(
     name: "SwiftDSA",

@@ -174,6 +174,56 @@ func dot2x2(_ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ x0: Unsafe
     return SIMD4(horizontalSum(l00), horizontalSum(l10), horizontalSum(l01), horizontalSum(l11)) + tails
 }
 
+/// Four decoded rows (`[4, cols]` at `d`) against four tokens (`[4, cols]` at `x`): the 16 products
+/// `[token][row]`, each summed exactly as `dot2x2` sums its four. Sixteen independent accumulators
+/// and eight loads per sixteen FMAs: the prefill tile for 32-register vector units (`Tiles.wide`).
+@inline(never)
+func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cols: Int, block: Int,
+            _ s: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)) -> SIMD16<Float> {
+    let d1 = d + cols, d2 = d1 + cols, d3 = d2 + cols, x1 = x + cols, x2 = x1 + cols, x3 = x2 + cols
+    return withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { lanes in  // [token · 4 + row]
+        lanes.initialize(repeating: SIMD8())
+        var tails = SIMD16<Float>()
+        var c = 0, b = 0
+        while c < cols {
+            let end = Swift.min(c + block, cols)
+            var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()  // [token][row]
+            var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
+            var p20 = SIMD16<Float>(), p21 = SIMD16<Float>(), p22 = SIMD16<Float>(), p23 = SIMD16<Float>()
+            var p30 = SIMD16<Float>(), p31 = SIMD16<Float>(), p32 = SIMD16<Float>(), p33 = SIMD16<Float>()
+            var i = c
+            while i + 16 <= end {
+                let w0 = load16(d + i), w1 = load16(d1 + i), w2 = load16(d2 + i), w3 = load16(d3 + i)
+                let a = load16(x + i)
+                p00.addProduct(w0, a); p01.addProduct(w1, a); p02.addProduct(w2, a); p03.addProduct(w3, a)
+                let e = load16(x1 + i)
+                p10.addProduct(w0, e); p11.addProduct(w1, e); p12.addProduct(w2, e); p13.addProduct(w3, e)
+                let f = load16(x2 + i)
+                p20.addProduct(w0, f); p21.addProduct(w1, f); p22.addProduct(w2, f); p23.addProduct(w3, f)
+                let g = load16(x3 + i)
+                p30.addProduct(w0, g); p31.addProduct(w1, g); p32.addProduct(w2, g); p33.addProduct(w3, g)
+                i += 16
+            }
+            var tail = SIMD16<Float>()
+            while i < end {
+                let w = SIMD4(d[i], d1[i], d2[i], d3[i])
+                tail += SIMD16(lowHalf: SIMD8(lowHalf: w * x[i], highHalf: w * x1[i]), highHalf: SIMD8(lowHalf: w * x2[i], highHalf: w * x3[i]))
+                i += 1
+            }
+            let scale = SIMD4(s.0[b], s.1[b], s.2[b], s.3[b])
+            func fold(_ j: Int, _ v: SIMD16<Float>) { lanes[j].addProduct(v.lowHalf + v.highHalf, SIMD8(repeating: scale[j & 3])) }
+            fold(0, p00); fold(1, p01); fold(2, p02); fold(3, p03); fold(4, p10); fold(5, p11); fold(6, p12); fold(7, p13)
+            fold(8, p20); fold(9, p21); fold(10, p22); fold(11, p23); fold(12, p30); fold(13, p31); fold(14, p32); fold(15, p33)
+            let scales = SIMD8(lowHalf: scale, highHalf: scale)
+            tails += tail * SIMD16(lowHalf: scales, highHalf: scales)
+            c = end; b += 1
+        }
+        var out = SIMD16<Float>()
+        for j in 0..<16 { out[j] = horizontalSum(lanes[j]) }
+        return out + tails
+    }
+}
+
 /// Σ a[i] · b[i] in fp32, as lane sums and tail (see `dotParts`).
 @inline(__always)
 func dotF32Parts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (SIMD8<Float>, Float) {

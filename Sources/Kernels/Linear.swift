@@ -8,7 +8,8 @@ public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: U
 
 /// Outputs `rows` of `linear(x, tokens: m, w, y)`: one task's share. Beyond two tokens, rows are
 /// decoded to fp32 a chunk at a time (about 256 KB, which stays in cache) and multiplied against
-/// the tokens two rows by two tokens at a time (`dot2x2`), so each token is read once per chunk.
+/// the tokens in register tiles — four rows by four tokens (`dot4x4`) where the vector unit has 32
+/// registers (`Tiles.wide`), else two by two (`dot2x2`) — so each token is read once per chunk.
 @inline(__always)
 func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>, _ rows: Range<Int>) {
     let k = w.cols, n = w.rows
@@ -16,28 +17,39 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
         w.forEachDot(rows: rows, tokens: m, x) { t, r, value in y[t * n + r] = value }
         return
     }
-    let chunk = Swift.max(2, Swift.min(32, (1 << 16) / k)) & ~1
+    let chunk = Swift.max(4, Swift.min(32, (1 << 16) / k)) & ~3
     let decoded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * k)
     defer { decoded.deallocate() }
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: chunk) {
         let last = Swift.min(first + chunk, rows.upperBound)
         for r in first..<last { w.decodeRow(r, into: decoded + (r - first) * k, scaled: false) }
+        let row = { (r: Int) in decoded + (r - first) * k }
+        /// Rows `rs` against tokens `ts` two by two, then the odd row and the odd token alone.
+        func byPairs(_ rs: Range<Int>, _ ts: Range<Int>) {
+            var t = ts.lowerBound
+            while t + 2 <= ts.upperBound {
+                var r = rs.lowerBound
+                while r + 2 <= rs.upperBound {
+                    let d = w.dot2x2(rows: r, decoded: row(r), x + t * k, x + (t + 1) * k)
+                    y[t * n + r] = d[0]; y[t * n + r + 1] = d[1]; y[(t + 1) * n + r] = d[2]; y[(t + 1) * n + r + 1] = d[3]
+                    r += 2
+                }
+                if r < rs.upperBound { for u in t..<(t + 2) { y[u * n + r] = w.dot(row: r, decoded: row(r), x + u * k) } }
+                t += 2
+            }
+            if t < ts.upperBound { for r in rs { y[t * n + r] = w.dot(row: r, decoded: row(r), x + t * k) } }
+        }
         var t = 0
-        while t + 2 <= m {
+        while Tiles.wide, t + 4 <= m {
             var r = first
-            while r + 2 <= last {
-                let d = w.dot2x2(rows: r, decoded: decoded + (r - first) * k, x + t * k, x + (t + 1) * k)
-                y[t * n + r] = d[0]; y[t * n + r + 1] = d[1]; y[(t + 1) * n + r] = d[2]; y[(t + 1) * n + r + 1] = d[3]
-                r += 2
+            while r + 4 <= last {
+                w.dot4x4(rows: r, decoded: row(r), x + t * k) { i, j, value in y[(t + j) * n + r + i] = value }
+                r += 4
             }
-            if r < last {
-                for u in t..<(t + 2) { y[u * n + r] = w.dot(row: r, decoded: decoded + (r - first) * k, x + u * k) }
-            }
-            t += 2
+            byPairs(r..<last, t..<(t + 4))
+            t += 4
         }
-        if t < m {
-            for r in first..<last { y[t * n + r] = w.dot(row: r, decoded: decoded + (r - first) * k, x + t * k) }
-        }
+        byPairs(first..<last, t..<m)
     }
 }
 
@@ -143,6 +155,23 @@ extension Matrix {
         return withScales(ofRow: r) { s0 in
             withScales(ofRow: r + 1) { s1 in Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: Matrix.blockSize, s0, s1) }
         }
+    }
+
+    /// Rows `r..<r + 4`, decoded as `decodeRow(scaled: false)` wrote them one after the other at
+    /// `decoded`, against the four tokens at `x` (`[4, cols]`): `body(row, token, value)` for each
+    /// of the 16 products, each equal to `dot(row:decoded:_:)`.
+    @inline(__always)
+    func dot4x4(rows r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ body: (Int, Int, Float) -> Void) {
+        var out = SIMD16<Float>()
+        if format == .fp8 {
+            withScales(ofRow: r) { s0 in withScales(ofRow: r + 1) { s1 in withScales(ofRow: r + 2) { s2 in withScales(ofRow: r + 3) { s3 in
+                out = Kernels.dot4x4(decoded, x, cols: cols, block: Matrix.blockSize, (s0, s1, s2, s3))
+            } } } }
+        } else {
+            var one: Float = 1  // a single block of scale 1 sums exactly as `dotF32`
+            withUnsafePointer(to: &one) { one in out = Kernels.dot4x4(decoded, x, cols: cols, block: cols, (one, one, one, one)) }
+        }
+        for j in 0..<4 { for i in 0..<4 { body(i, j, out[j * 4 + i]) } }
     }
 
     /// Runs `body` with FP8 row `r`'s block scales (one per 128 columns).

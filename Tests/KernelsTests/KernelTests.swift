@@ -43,16 +43,22 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// The prefill path (rows and tokens in pairs) sums each output exactly as the one-token path.
+    /// The prefill path (register tiles of 2 × 2 and, where built for AVX-512, 4 × 4 rows × tokens)
+    /// sums each output exactly as the one-token path; both tile sizes are checked on any machine.
     func testManyTokensEqualOneTokenAtATimeBitForBit() {
-        for (rows, cols) in [(5, 17), (130, 200), (129, 1000), (8, 2048)] {
-            let matrices = [fp8Matrix(rows: rows, cols: cols), halfMatrix(rows: rows, cols: cols, format: .bf16),
-                            Matrix(rows: rows, cols: cols, values: randomValues(rows * cols))]
-            for w in matrices {
-                for tokens in [3, 4, 9] {
-                    let x = randomValues(tokens * cols)
-                    let oneByOne = (0..<tokens).flatMap { t in linear(Array(x[(t * cols)..<((t + 1) * cols)]), w) }
-                    XCTAssertEqual(linear(x, w), oneByOne, "\(w.format) [\(rows), \(cols)] × \(tokens) tokens")
+        let built = Tiles.wide
+        defer { Tiles.wide = built }
+        for wide in [false, true] {
+            Tiles.wide = wide
+            for (rows, cols) in [(5, 17), (130, 200), (129, 1000), (8, 2048), (46, 2816)] {
+                let matrices = [fp8Matrix(rows: rows, cols: cols), halfMatrix(rows: rows, cols: cols, format: .bf16),
+                                Matrix(rows: rows, cols: cols, values: randomValues(rows * cols))]
+                for w in matrices {
+                    for tokens in [3, 4, 6, 9] {
+                        let x = randomValues(tokens * cols)
+                        let oneByOne = (0..<tokens).flatMap { t in linear(Array(x[(t * cols)..<((t + 1) * cols)]), w) }
+                        XCTAssertEqual(linear(x, w), oneByOne, "\(w.format) [\(rows), \(cols)] × \(tokens) tokens, wide tiles \(wide)")
+                    }
                 }
             }
         }
