@@ -32,13 +32,14 @@ struct MLP: Sendable {
         down = try Linear(ckpt, prefix + ".down_proj", in: inter, out: dim)
     }
     /// `[T, dim] → [T, dim]`.
-    func callAsFunction(_ x: [Float]) -> [Float] { MLP.run([(self, x)])[0] }
+    func callAsFunction(_ x: [Float]) -> [Float] {
+        let t = x.count / gate.weight.cols
+        return weightedSwiGLUs(x, dim: gate.weight.cols, [job(tokens: Array(0..<t), weights: Array(repeating: 1, count: t))]).map(Float.init)
+    }
 
-    /// Several MLPs, each over its own tokens, in two parallel passes (every gate and up
-    /// projection, then every down projection); each output equals the MLP's alone bit for bit.
-    static func run(_ calls: [(mlp: MLP, x: [Float])]) -> [[Float]] {
-        let hidden = linears(calls.flatMap { [($0.x, $0.mlp.gate.weight), ($0.x, $0.mlp.up.weight)] })
-        return linears(calls.indices.map { (siluMul(hidden[2 * $0], hidden[2 * $0 + 1]), calls[$0].mlp.down.weight) })
+    /// This MLP over `tokens` of a batch, its outputs weighted (for `weightedSwiGLUs`).
+    func job(tokens: [Int], weights: [Float]) -> SwiGLUJob {
+        SwiGLUJob(gate: gate.weight, up: up.weight, down: down.weight, tokens: tokens, weights: weights)
     }
 
     /// The weights one token reads.

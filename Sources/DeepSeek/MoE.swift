@@ -99,19 +99,13 @@ struct MoE: Sendable {
     /// This rank's share: its routed experts' weighted outputs (plus the shared experts on the
     /// coordinator), in fp64 so the fp32 sum does not depend on how experts are split over ranks.
     private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float]) -> [Double] {
-        let k = gate.topk, tokens = ids.count / k, dim = x.count / tokens
+        let k = gate.topk, tokens = ids.count / k
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
-        let active = tokensOf.indices.filter { !tokensOf[$0].isEmpty }
-        var outputs = MLP.run((shared.map { [($0, x)] } ?? []) + active.map { e in
-            (experts[e]!, tokensOf[e].flatMap { x[($0.token * dim)..<(($0.token + 1) * dim)] })
-        })
-        var y = shared != nil ? outputs.removeFirst().map(Double.init) : [Double](repeating: 0, count: x.count)
-        for (e, out) in zip(active, outputs) {
-            for (i, a) in tokensOf[e].enumerated() {
-                for d in 0..<dim { y[a.token * dim + d] += Double(a.weight * out[i * dim + d]) }
-            }
+        let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
+            experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }
-        return y
+        let all = shared.map { [$0.job(tokens: Array(0..<tokens), weights: Array(repeating: 1, count: tokens))] } ?? []
+        return weightedSwiGLUs(x, dim: x.count / tokens, all + routed)
     }
 }

@@ -71,20 +71,24 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
 /// the union of their keys, rescaling each part by `exp(max − global max)` in fp64.
 public func mergeAttention(_ parts: [[Double]], heads: Int, latent: Int) -> [Float] {
     let stride = latent + 2, rows = parts[0].count / stride
-    var out = [Float](repeating: 0, count: rows * latent)
-    var acc = [Double](repeating: 0, count: latent)
-    for r in 0..<rows {
-        let m = parts.reduce(-Double.infinity) { Swift.max($0, $1[r * stride + latent + 1]) }
-        var total = 0.0
-        for i in 0..<latent { acc[i] = 0 }
-        for part in parts where part[r * stride + latent + 1] > -.infinity {
-            let w = exp(part[r * stride + latent + 1] - m)
-            total += w * part[r * stride + latent]
-            for i in 0..<latent { acc[i] += w * part[r * stride + i] }
+    return [Float](unsafeUninitializedCapacity: rows * latent) { out, count in
+        let ob = out.baseAddress!
+        Parallel.forRanges(rows, minPerTask: 32) { range in
+            var acc = [Double](repeating: 0, count: latent)
+            for r in range {
+                let m = parts.reduce(-Double.infinity) { Swift.max($0, $1[r * stride + latent + 1]) }
+                var total = 0.0
+                for i in 0..<latent { acc[i] = 0 }
+                for part in parts where part[r * stride + latent + 1] > -.infinity {
+                    let w = exp(part[r * stride + latent + 1] - m)
+                    total += w * part[r * stride + latent]
+                    for i in 0..<latent { acc[i] += w * part[r * stride + i] }
+                }
+                for i in 0..<latent { ob[r * latent + i] = Float(acc[i] / total) }
+            }
         }
-        for i in 0..<latent { out[r * latent + i] = Float(acc[i] / total) }
+        count = rows * latent
     }
-    return out
 }
 
 /// Naive twin of `latentAttention` followed by `mergeAttention`: `[heads, latent]`.

@@ -62,21 +62,26 @@ public func linears(_ jobs: [(x: [Float], w: Matrix)]) -> [[Float]] {
     let xs = UnsafeMutablePointer<Float>.allocate(capacity: xOffsets.last!), ys = UnsafeMutablePointer<Float>.allocate(capacity: yOffsets.last!)
     defer { xs.deallocate(); ys.deallocate() }
     for (j, job) in jobs.enumerated() { job.x.withUnsafeBufferPointer { (xs + xOffsets[j]).update(from: $0.baseAddress!, count: $0.count) } }
+    linears(jobs.indices.map { (UnsafePointer(xs + xOffsets[$0]), tokens[$0], jobs[$0].w, ys + yOffsets[$0]) })
+    return jobs.indices.map { Array(UnsafeBufferPointer(start: ys + yOffsets[$0], count: yOffsets[$0 + 1] - yOffsets[$0])) }
+}
+
+/// The pointer form of `linears`: `y = x · wᵀ` for each job (`x` is `[tokens, w.cols]`, `y` `[tokens, w.rows]`).
+func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
     // Pieces of about equal work (rows × tokens), starting on multiples of 8 within each matrix.
-    let work = zip(jobs, tokens).reduce(0) { $0 + $1.0.w.rows * $1.1 } / Swift.max(1, Parallel.threads * 4)
+    let work = jobs.reduce(0) { $0 + $1.w.rows * $1.tokens } / Swift.max(1, Parallel.threads * 4)
     let pieces = jobs.indices.flatMap { j in
-        let rows = Swift.max(8, (work / Swift.max(tokens[j], 1) + 7) / 8 * 8)
+        let rows = Swift.max(8, (work / Swift.max(jobs[j].tokens, 1) + 7) / 8 * 8)
         return stride(from: 0, to: jobs[j].w.rows, by: rows).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + rows)) }
     }
     Parallel.forEach(pieces.count) { p in
         let (j, rows) = pieces[p]
-        linearRows(xs + xOffsets[j], tokens: tokens[j], jobs[j].w, ys + yOffsets[j], rows)
+        linearRows(jobs[j].x, tokens: jobs[j].tokens, jobs[j].w, jobs[j].y, rows)
     }
-    return jobs.indices.map { Array(UnsafeBufferPointer(start: ys + yOffsets[$0], count: yOffsets[$0 + 1] - yOffsets[$0])) }
 }
 
 /// Running sums `[0, a, a+b, …]`.
-private func offsets(_ counts: [Int]) -> [Int] { counts.reduce(into: [0]) { $0.append($0.last! + $1) } }
+func offsets(_ counts: [Int]) -> [Int] { counts.reduce(into: [0]) { $0.append($0.last! + $1) } }
 
 /// `x [m, cols] → [m, rows]`, the array form of `linear`.
 public func linear(_ x: [Float], _ w: Matrix) -> [Float] {

@@ -28,10 +28,3 @@ public func layerNorm(_ x: [Float], weight w: [Float], bias b: [Float], eps: Flo
     }
     return y
 }
-
-/// `silu(a) ⊙ b`, element-wise (the SwiGLU activation).
-public func siluMul(_ a: [Float], _ b: [Float]) -> [Float] {
-    var y = a
-    for i in 0..<a.count { y[i] = a[i] / (1 + exp(-a[i])) * b[i] }
-    return y
-}

@@ -129,6 +129,29 @@ final class KernelTests: XCTestCase {
         Parallel.threads = ProcessInfo.processInfo.activeProcessorCount
     }
 
+    /// Weighted SwiGLUs (a MoE layer's shared and routed experts) against their naive twin, and each
+    /// token's result the same run with the others or alone (prefill and decode agree bit for bit).
+    func testWeightedSwiGLUsMatchNaiveAndEachTokenAlone() {
+        let dim = 200, inter = 136, t = 5
+        let fp8 = (fp8Matrix(rows: inter, cols: dim), fp8Matrix(rows: inter, cols: dim), fp8Matrix(rows: dim, cols: inter))
+        let f32 = (Matrix(rows: inter, cols: dim, values: randomValues(inter * dim, scale: 0.1)),
+                   Matrix(rows: inter, cols: dim, values: randomValues(inter * dim, scale: 0.1)),
+                   Matrix(rows: dim, cols: inter, values: randomValues(inter * dim, scale: 0.1)))
+        let jobs = [SwiGLUJob(gate: fp8.0, up: fp8.1, down: fp8.2, tokens: Array(0..<t), weights: Array(repeating: 1, count: t)),
+                    SwiGLUJob(gate: f32.0, up: f32.1, down: f32.2, tokens: [0, 3], weights: [0.7, 1.3]),
+                    SwiGLUJob(gate: fp8.0, up: f32.1, down: fp8.2, tokens: [1, 3, 4], weights: [0.2, 2.5, 0.9])]
+        let x = randomValues(t * dim)
+        let y = weightedSwiGLUs(x, dim: dim, jobs)
+        assertClose(y.map(Float.init), naiveWeightedSwiGLUs(x, dim: dim, jobs).map(Float.init), 1e-4, "weighted SwiGLUs")
+        for token in 0..<t {
+            let alone = jobs.compactMap { job -> SwiGLUJob? in  // the token's own jobs, over it alone
+                job.tokens.firstIndex(of: token).map { SwiGLUJob(gate: job.gate, up: job.up, down: job.down, tokens: [0], weights: [job.weights[$0]]) }
+            }
+            XCTAssertEqual(weightedSwiGLUs(Array(x[(token * dim)..<((token + 1) * dim)]), dim: dim, alone),
+                           Array(y[(token * dim)..<((token + 1) * dim)]), "token \(token)")
+        }
+    }
+
     /// Each group's outputs equal that group's rows of a plain `linear` bit for bit (FP8 groups
     /// that start off a multiple of four mix the four-row kernel with single rows differently).
     func testGroupedLinearMatchesPerGroupLinear() {

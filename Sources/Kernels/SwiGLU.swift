@@ -1,0 +1,70 @@
+import Foundation
+
+/// One SwiGLU feed-forward (`down(silu(gate(x)) ⊙ up(x))`) applied to some tokens, each output
+/// weighted: a routed expert (its tokens and gate weights), a shared expert or a dense MLP (all
+/// tokens, weight 1).
+public struct SwiGLUJob {
+    public let gate: Matrix, up: Matrix, down: Matrix
+    public let tokens: [Int], weights: [Float]
+    public init(gate: Matrix, up: Matrix, down: Matrix, tokens: [Int], weights: [Float]) {
+        self.gate = gate; self.up = up; self.down = down; self.tokens = tokens; self.weights = weights
+    }
+}
+
+/// `Σ_j weights_j[i] · SwiGLU_j(x[tokens_j[i]])` for every token of `x` (`[T, dim]`), in fp64 with the
+/// jobs added in order. Two parallel passes over the weights (every gate and up projection, then
+/// every down projection); gathering the inputs, the activation and the weighted sum run on the
+/// workers too, so a long prefill does not wait on one thread.
+public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Double] {
+    let firstRow = offsets(jobs.map(\.tokens.count)), rows = firstRow.last!  // row offsets of each job's tokens
+    let hiddenAt = offsets(jobs.map { $0.tokens.count * $0.gate.rows })
+    let xs = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim), out = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim)
+    let gate = UnsafeMutablePointer<Float>.allocate(capacity: hiddenAt.last!), up = UnsafeMutablePointer<Float>.allocate(capacity: hiddenAt.last!)
+    defer { xs.deallocate(); out.deallocate(); gate.deallocate(); up.deallocate() }
+    x.withUnsafeBufferPointer { x in
+        Parallel.forRanges(rows, minPerTask: 16) { range in
+            var j = 0
+            for row in range {
+                while row >= firstRow[j + 1] { j += 1 }
+                (xs + row * dim).update(from: x.baseAddress! + jobs[j].tokens[row - firstRow[j]] * dim, count: dim)
+            }
+        }
+    }
+    var projections = [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]()
+    for (j, job) in jobs.enumerated() {
+        let input = UnsafePointer(xs + firstRow[j] * dim)
+        projections += [(input, job.tokens.count, job.gate, gate + hiddenAt[j]), (input, job.tokens.count, job.up, up + hiddenAt[j])]
+    }
+    linears(projections)
+    Parallel.forRanges(hiddenAt.last!, minPerTask: 1024) { range in
+        for i in range { gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] }  // silu(gate) ⊙ up
+    }
+    linears(jobs.indices.map { j in (UnsafePointer(gate + hiddenAt[j]), jobs[j].tokens.count, jobs[j].down, out + firstRow[j] * dim) })
+    var y = [Double](repeating: 0, count: x.count)
+    y.withUnsafeMutableBufferPointer { y in
+        let yb = y.baseAddress!
+        Parallel.forRanges(dim, minPerTask: 64) { cols in  // each element's terms in job order
+            for (j, job) in jobs.enumerated() {
+                for (i, (t, w)) in zip(job.tokens, job.weights).enumerated() {
+                    let o = out + (firstRow[j] + i) * dim
+                    for d in cols { yb[t * dim + d] += Double(w * o[d]) }
+                }
+            }
+        }
+    }
+    return y
+}
+
+/// Naive twin of `weightedSwiGLUs`: each job's tokens one at a time through `naiveLinear`.
+public func naiveWeightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Double] {
+    var y = [Double](repeating: 0, count: x.count)
+    for job in jobs {
+        for (t, w) in zip(job.tokens, job.weights) {
+            let input = Array(x[(t * dim)..<((t + 1) * dim)])
+            let g = naiveLinear(input, job.gate), u = naiveLinear(input, job.up)
+            let o = naiveLinear(zip(g, u).map { $0 / (1 + exp(-$0)) * $1 }, job.down)
+            for d in 0..<dim { y[t * dim + d] += Double(w * o[d]) }
+        }
+    }
+    return y
+}
