@@ -76,6 +76,9 @@ public final class Transformer: @unchecked Sendable {
         return (mats.reduce(0) { $0 + $1.byteCount }, mats.reduce(0) { $0 + $1.rows * $1.cols })
     }
 
+    /// Elements of this rank's LM head (a prefill runs it for the last token only).
+    public var lmHeadElements: Int { head.weight.rows * head.weight.cols }
+
     /// An empty cache for this rank's share of `capacity` positions.
     public func makeCache(options: InferenceOptions, capacity: Int) -> KVCache {
         KVCache(config: config, options: options, capacity: capacity, plan: plan)

@@ -63,6 +63,7 @@ struct Bench: ParsableCommand {
             let weights = model.decodeWeights(sparse: false)
             report.decodeBytesPerToken = weights.bytes
             report.flopsPerToken = 2 * weights.elements
+            report.lmHeadFlops = 2 * model.lmHeadElements
             for batch in list(decodeBatch) {
                 Profiler.reset()
                 let times = try timed { run -> Double? in

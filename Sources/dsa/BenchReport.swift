@@ -12,8 +12,11 @@ struct BenchReport {
     var prefill: [(tokens: Int, seconds: [Double])] = []
     /// Per batch size: seconds per decode step, and each rank's seconds per step by phase.
     var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]])] = []
-    var decodeBytesPerToken = 0, flopsPerToken = 0
+    var decodeBytesPerToken = 0, flopsPerToken = 0, lmHeadFlops = 0
     var longContext: [LongContext] = []
+
+    /// FLOPs of an `n`-token prefill: every weight for every token, but the LM head for the last only.
+    func prefillFlops(_ n: Int) -> Double { Double(n * (flopsPerToken - lmHeadFlops) + lmHeadFlops) }
     var traffic: (sent: Int, received: Int) = (0, 0)
 
     /// One context length: the whole decode step and its attention part, sparse and dense.
@@ -35,7 +38,7 @@ struct BenchReport {
                           model, ranks, threads, lmHead.rawValue, bandwidth / 1e9)]
         for (n, s) in prefill {
             out.append(String(format: "prefill %5d tokens  %8.1f tokens/s  %7.1f GFLOP/s  (median of %d, spread %@)",
-                              n, Double(n) / median(s), Double(n * flopsPerToken) / median(s) / 1e9, s.count, spread(s)))
+                              n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
         }
         out.append(String(format: "decode reads %.1f MB of weights per token → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, rooflineTokensPerSecond))
         for (b, s, phases) in decode {
@@ -64,7 +67,7 @@ struct BenchReport {
             "decode_tokens_per_s": decodeTokensPerSecond, "decode_roofline_fraction": decodeTokensPerSecond / rooflineTokensPerSecond,
             "prefill_tokens_per_s": prefill.last.map { Double($0.tokens) / median($0.seconds) } ?? 0,
             "prefill": prefill.map { ["tokens": $0.tokens, "tokens_per_s": Double($0.tokens) / median($0.seconds),
-                                      "gflop_s": Double($0.tokens * flopsPerToken) / median($0.seconds) / 1e9, "runs_s": $0.seconds] },
+                                      "gflop_s": prefillFlops($0.tokens) / median($0.seconds) / 1e9, "runs_s": $0.seconds] },
             "decode": decode.map { ["batch": $0.batch, "tokens_per_s": Double($0.batch) / median($0.stepSeconds), "runs_step_s": $0.stepSeconds,
                                     "phases_ms_per_step": $0.phases.map { $0.mapValues { $0 * 1e3 } }] },
             "long_context": longContext.map { ["context": $0.context, "sparse_step_ms": median($0.sparseStep) * 1e3, "dense_step_ms": median($0.denseStep) * 1e3,
