@@ -174,19 +174,41 @@ func dot2x2(_ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ x0: Unsafe
     return SIMD4(horizontalSum(l00), horizontalSum(l10), horizontalSum(l01), horizontalSum(l11)) + tails
 }
 
-/// Four decoded rows (`[4, cols]` at `d`) against four tokens (`[4, cols]` at `x`): the 16 products
-/// `[token][row]`, each summed exactly as `dot2x2` sums its four. Sixteen independent accumulators
-/// and eight loads per sixteen FMAs: the prefill tile for 32-register vector units (`Tiles.wide`).
+/// The running sums of a 4 × 4 tile of products between column slices: per product `[token · 4 + row]`
+/// the 8 lane sums and the tail of the blocks so far (`dot2x2`'s `l··` and `tails`).
+struct TileSums {
+    var lanes: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        = (.init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init())
+    var tails = SIMD16<Float>()
+
+    /// The 16 products, each as `dot2x2` finishes one.
+    var products: SIMD16<Float> {
+        withUnsafeBytes(of: lanes) { raw in
+            let l = raw.bindMemory(to: SIMD8<Float>.self)
+            var out = SIMD16<Float>()
+            for j in 0..<16 { out[j] = horizontalSum(l[j]) }
+            return out + tails
+        }
+    }
+}
+
+/// Columns `c0..<c1` (whole blocks of `block` columns, the first being block `c0 / block`) of four
+/// decoded rows (`[4, cols]` at `d`) against four tokens (`[4, cols]` at `x`), added to `sums`: each
+/// of the 16 products summed exactly as `dot2x2` sums its four, whatever the slices. Sixteen
+/// independent accumulators and eight loads per sixteen FMAs; slices of a few blocks keep the
+/// rows in L1 while the tokens pass (the prefill tile for 32-register vector units, `Tiles.wide`).
 @inline(never)
-func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cols: Int, block: Int,
-            _ s: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)) -> SIMD16<Float> {
+func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cols: Int, columns: Range<Int>, block: Int,
+            _ s: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), _ sums: inout TileSums) {
     let d1 = d + cols, d2 = d1 + cols, d3 = d2 + cols, x1 = x + cols, x2 = x1 + cols, x3 = x2 + cols
-    return withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { lanes in  // [token · 4 + row]
-        lanes.initialize(repeating: SIMD8())
-        var tails = SIMD16<Float>()
-        var c = 0, b = 0
-        while c < cols {
-            let end = Swift.min(c + block, cols)
+    var tails = sums.tails
+    defer { sums.tails = tails }
+    withUnsafeMutableBytes(of: &sums.lanes) { raw in
+        let lanes = raw.bindMemory(to: SIMD8<Float>.self)
+        var c = columns.lowerBound, b = c / block
+        while c < columns.upperBound {
+            let end = Swift.min(c + block, columns.upperBound)
             var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()  // [token][row]
             var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
             var p20 = SIMD16<Float>(), p21 = SIMD16<Float>(), p22 = SIMD16<Float>(), p23 = SIMD16<Float>()
@@ -211,16 +233,13 @@ func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cols: Int, blo
                 i += 1
             }
             let scale = SIMD4(s.0[b], s.1[b], s.2[b], s.3[b])
-            func fold(_ j: Int, _ v: SIMD16<Float>) { lanes[j].addProduct(v.lowHalf + v.highHalf, SIMD8(repeating: scale[j & 3])) }
+            @inline(__always) func fold(_ j: Int, _ v: SIMD16<Float>) { lanes[j].addProduct(v.lowHalf + v.highHalf, SIMD8(repeating: scale[j & 3])) }
             fold(0, p00); fold(1, p01); fold(2, p02); fold(3, p03); fold(4, p10); fold(5, p11); fold(6, p12); fold(7, p13)
             fold(8, p20); fold(9, p21); fold(10, p22); fold(11, p23); fold(12, p30); fold(13, p31); fold(14, p32); fold(15, p33)
             let scales = SIMD8(lowHalf: scale, highHalf: scale)
             tails += tail * SIMD16(lowHalf: scales, highHalf: scales)
             c = end; b += 1
         }
-        var out = SIMD16<Float>()
-        for j in 0..<16 { out[j] = horizontalSum(lanes[j]) }
-        return out + tails
     }
 }
 

@@ -40,14 +40,31 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
             if t < ts.upperBound { for r in rs { y[t * n + r] = w.dot(row: r, decoded: row(r), x + t * k) } }
         }
         var t = 0
-        while Tiles.wide, t + 4 <= m {
-            var r = first
-            while r + 4 <= last {
-                w.dot4x4(rows: r, decoded: row(r), x + t * k) { i, j, value in y[(t + j) * n + r + i] = value }
-                r += 4
+        if Tiles.wide {
+            // Up to 16 tokens at a time, over slices of two FP8 blocks: the chunk's rows of a slice
+            // (32 KB) stay in L1 while each group of four tokens passes them.
+            let quads = (last - first) / 4, slice = w.format == .fp8 ? 2 * Matrix.blockSize : k
+            withUnsafeTemporaryAllocation(of: TileSums.self, capacity: 4 * quads) { sums in
+                while t + 4 <= m {
+                    let groups = Swift.min(4, (m - t) / 4)
+                    sums.initialize(repeating: TileSums())
+                    for c in stride(from: 0, to: k, by: slice) {
+                        for g in 0..<groups {
+                            for q in 0..<quads {
+                                w.dot4x4(rows: first + 4 * q, decoded: row(first + 4 * q), x + (t + 4 * g) * k, columns: c..<Swift.min(c + slice, k), &sums[g * quads + q])
+                            }
+                        }
+                    }
+                    for g in 0..<groups {
+                        for q in 0..<quads {
+                            let p = sums[g * quads + q].products
+                            for j in 0..<4 { for i in 0..<4 { y[(t + 4 * g + j) * n + first + 4 * q + i] = p[j * 4 + i] } }
+                        }
+                    }
+                    byPairs((first + 4 * quads)..<last, t..<(t + 4 * groups))
+                    t += 4 * groups
+                }
             }
-            byPairs(r..<last, t..<(t + 4))
-            t += 4
         }
         byPairs(first..<last, t..<m)
     }
@@ -162,21 +179,20 @@ extension Matrix {
         }
     }
 
-    /// Rows `r..<r + 4`, decoded as `decodeRow(scaled: false)` wrote them one after the other at
-    /// `decoded`, against the four tokens at `x` (`[4, cols]`): `body(row, token, value)` for each
-    /// of the 16 products, each equal to `dot(row:decoded:_:)`.
+    /// Columns `columns` (whole 128-column blocks for FP8) of rows `r..<r + 4`, decoded as
+    /// `decodeRow(scaled: false)` wrote them one after the other at `decoded`, against the four tokens
+    /// at `x` (`[4, cols]`), added to `sums`; once every column is in, `sums.products` are each equal
+    /// to `dot(row:decoded:_:)`.
     @inline(__always)
-    func dot4x4(rows r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ body: (Int, Int, Float) -> Void) {
-        var out = SIMD16<Float>()
+    func dot4x4(rows r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>, columns: Range<Int>, _ sums: inout TileSums) {
         if format == .fp8 {
             withScales(ofRow: r) { s0 in withScales(ofRow: r + 1) { s1 in withScales(ofRow: r + 2) { s2 in withScales(ofRow: r + 3) { s3 in
-                out = Kernels.dot4x4(decoded, x, cols: cols, block: Matrix.blockSize, (s0, s1, s2, s3))
+                Kernels.dot4x4(decoded, x, cols: cols, columns: columns, block: Matrix.blockSize, (s0, s1, s2, s3), &sums)
             } } } }
         } else {
             var one: Float = 1  // a single block of scale 1 sums exactly as `dotF32`
-            withUnsafePointer(to: &one) { one in out = Kernels.dot4x4(decoded, x, cols: cols, block: cols, (one, one, one, one)) }
+            withUnsafePointer(to: &one) { one in Kernels.dot4x4(decoded, x, cols: cols, columns: columns, block: cols, (one, one, one, one), &sums) }
         }
-        for j in 0..<4 { for i in 0..<4 { body(i, j, out[j * 4 + i]) } }
     }
 
     /// Runs `body` with FP8 row `r`'s block scales (one per 128 columns).

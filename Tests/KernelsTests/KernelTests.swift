@@ -54,7 +54,7 @@ final class KernelTests: XCTestCase {
                 let matrices = [fp8Matrix(rows: rows, cols: cols), halfMatrix(rows: rows, cols: cols, format: .bf16),
                                 Matrix(rows: rows, cols: cols, values: randomValues(rows * cols))]
                 for w in matrices {
-                    for tokens in [3, 4, 6, 9] {
+                    for tokens in [3, 4, 6, 9, 21] {
                         let x = randomValues(tokens * cols)
                         let oneByOne = (0..<tokens).flatMap { t in linear(Array(x[(t * cols)..<((t + 1) * cols)]), w) }
                         XCTAssertEqual(linear(x, w), oneByOne, "\(w.format) [\(rows), \(cols)] × \(tokens) tokens, wide tiles \(wide)")
