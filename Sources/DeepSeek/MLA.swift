@@ -83,27 +83,33 @@ struct MLA: Sendable {
     /// This rank's partial attention of every query over the positions it holds (`selected`, or
     /// all visible ones where nil): `[T, heads, latent + 2]`.
     private func attend(_ qLatent: [Float], _ qRope: [Float], _ selected: [[Int32]?], _ segments: [Segment], _ layer: Int) -> [Double] {
+        let width = heads * (latent + 2)
         var partials = [Double]()
-        partials.reserveCapacity(selected.count * heads * (latent + 2))
+        partials.reserveCapacity(selected.count * width)
         for seg in segments {
             let cache = seg.cache, plan = cache.plan
-            let visible = (0..<Int32(plan.localCount(seg.positions.upperBound))).map { $0 }  // local rows of every visible position
-            let allKeys = selected[seg.rows].contains { $0 == nil }
-                ? gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: visible) : []
+            // Queries that see every visible position: all at once over the cached keys (causal prefixes).
+            let all = seg.rows.filter { selected[$0] == nil }
+            let visible = { (0..<Int32(plan.localCount(seg.positions.upperBound))).map { $0 } }  // local rows of every visible position
+            let allKeys = all.isEmpty ? [] : gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: visible())
+            let allPartials = allKeys.withUnsafeBufferPointer {
+                latentAttention(qLatent: all.flatMap { qLatent[($0 * heads * latent)..<(($0 + 1) * heads * latent)] },
+                                qRope: all.flatMap { qRope[($0 * heads * ropeDim)..<(($0 + 1) * heads * ropeDim)] }, keys: $0,
+                                counts: all.map { plan.localCount(seg.position(ofRow: $0) + 1) }, heads: heads, latent: latent, rope: ropeDim, scale: scale)
+            }
+            var next = 0  // the next of `allPartials`
             for i in seg.rows {
-                let ql = Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)])
-                let qp = Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)])
-                if let sel = selected[i] {
-                    let rows = sel.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
-                    let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
-                    partials += keys.withUnsafeBufferPointer {
-                        latentAttention(qLatent: ql, qRope: qp, keys: $0, count: rows.count, heads: heads, latent: latent, rope: ropeDim, scale: scale)
-                    }
-                } else {
-                    partials += allKeys.withUnsafeBufferPointer {
-                        latentAttention(qLatent: ql, qRope: qp, keys: $0, count: plan.localCount(seg.position(ofRow: i) + 1),
-                                        heads: heads, latent: latent, rope: ropeDim, scale: scale)
-                    }
+                guard let sel = selected[i] else {
+                    partials += allPartials[(next * width)..<((next + 1) * width)]
+                    next += 1
+                    continue
+                }
+                let rows = sel.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
+                let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
+                partials += keys.withUnsafeBufferPointer {
+                    latentAttention(qLatent: Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)]),
+                                    qRope: Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)]), keys: $0, count: rows.count,
+                                    heads: heads, latent: latent, rope: ropeDim, scale: scale)
                 }
             }
         }

@@ -33,22 +33,30 @@ public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
 /// and `max` (0, 0 and −∞ when `n` is 0).
 public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, count n: Int,
                             heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
-    let width = latent + rope, stride = latent + 2
-    precondition(keys.count >= n * width && qLatent.count == heads * latent && qRope.count == heads * rope)
-    var out = [Double](repeating: 0, count: heads * stride)
+    latentAttention(qLatent: qLatent, qRope: qRope, keys: keys, counts: [n], heads: heads, latent: latent, rope: rope, scale: scale)
+}
+
+/// `latentAttention` of several queries (`qLatent` `[T, heads, latent]`, `qRope` `[T, heads, rope]`),
+/// query `i` over the first `counts[i]` keys (a prefill's causal prefixes), in one parallel pass
+/// over every query and head: `[T, heads, latent + 2]`.
+public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, counts: [Int],
+                            heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
+    let width = latent + rope, stride = latent + 2, t = counts.count
+    precondition(keys.count >= (counts.max() ?? 0) * width && qLatent.count == t * heads * latent && qRope.count == t * heads * rope)
+    var out = [Double](repeating: 0, count: t * heads * stride)
     qLatent.withUnsafeBufferPointer { ql in
         qRope.withUnsafeBufferPointer { qr in
             out.withUnsafeMutableBufferPointer { op in
                 let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!, kb = keys.baseAddress
-                Parallel.forEach(heads) { h in
-                    let o = ob + h * stride
+                Parallel.forEach(t * heads) { task in  // query task / heads, head task % heads
+                    let o = ob + task * stride, n = counts[task / heads]
                     guard n > 0, let kb else { o[latent + 1] = -.infinity; return }
                     let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
                     defer { p.deallocate() }
                     var m = -Float.infinity
                     for s in 0..<n {
                         let k = kb + s * width
-                        p[s] = scale * (dotF32(qlb + h * latent, k, latent) + dotF32(qrb + h * rope, k + latent, rope))
+                        p[s] = scale * (dotF32(qlb + task * latent, k, latent) + dotF32(qrb + task * rope, k + latent, rope))
                         m = Swift.max(m, p[s])
                     }
                     var sum = 0.0

@@ -43,7 +43,7 @@ public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Dou
     var y = [Double](repeating: 0, count: x.count)
     y.withUnsafeMutableBufferPointer { y in
         let yb = y.baseAddress!
-        Parallel.forRanges(dim, minPerTask: 64) { cols in  // each element's terms in job order
+        Parallel.forRanges(dim, minPerTask: Swift.max(64, (1 << 15) / Swift.max(rows, 1))) { cols in  // each element's terms in job order
             for (j, job) in jobs.enumerated() {
                 for (i, (t, w)) in zip(job.tokens, job.weights).enumerated() {
                     let o = out + (firstRow[j] + i) * dim

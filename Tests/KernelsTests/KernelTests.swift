@@ -184,6 +184,24 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Several queries over causal prefixes in one pass equal each query alone, bit for bit.
+    func testLatentAttentionOfManyQueriesEqualsEachAlone() {
+        let heads = 3, latent = 37, rope = 8, width = latent + rope, counts = [1, 0, 17, 50, 49]
+        let keys = randomValues(50 * width, scale: 2)
+        let ql = randomValues(counts.count * heads * latent), qr = randomValues(counts.count * heads * rope)
+        let all = keys.withUnsafeBufferPointer {
+            latentAttention(qLatent: ql, qRope: qr, keys: $0, counts: counts, heads: heads, latent: latent, rope: rope, scale: 0.3)
+        }
+        for (i, n) in counts.enumerated() {
+            let alone = keys.withUnsafeBufferPointer {
+                latentAttention(qLatent: Array(ql[(i * heads * latent)..<((i + 1) * heads * latent)]),
+                                qRope: Array(qr[(i * heads * rope)..<((i + 1) * heads * rope)]), keys: $0, count: n,
+                                heads: heads, latent: latent, rope: rope, scale: 0.3)
+            }
+            XCTAssertEqual(Array(all[(i * alone.count)..<((i + 1) * alone.count)]), alone, "query \(i) over \(n) keys")
+        }
+    }
+
     func testIndexScoresMatchDirectFormula() {
         let heads = 4, dim = 16, n = 40
         for format in [PackedRows.Format.f32, .fp8] {
