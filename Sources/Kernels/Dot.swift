@@ -193,7 +193,7 @@ struct TileSums {
     }
 }
 
-/// Columns `c0..<c1` (whole blocks of `block` columns, the first being block `c0 / block`) of four
+/// Columns `columns` (whole blocks of `block` columns, the first being block `lowerBound / block`) of four
 /// decoded rows (`[4, cols]` at `d`) against four tokens (`[4, cols]` at `x`), added to `sums`: each
 /// of the 16 products summed exactly as `dot2x2` sums its four, whatever the slices. Sixteen
 /// independent accumulators and eight loads per sixteen FMAs; slices of a few blocks keep the
