@@ -10,9 +10,15 @@ dir=${DSA_SLURM_DIR:-/tmp/dsa-slurm}
 export SLURM_CONF=$dir/slurm.conf
 [ "$(id -u)" = 0 ] || { echo "cluster/local-slurm.sh: needs root (it starts slurmd and munged)" >&2; exit 1; }
 
-stop() {
-  for pidfile in "$dir"/slurmd.pid "$dir"/slurmctld.pid; do [ -r "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
+stop() {  # and wait (up to 10 s) until the daemons have saved their state and exited
+  local pids=() alive
+  for pidfile in "$dir"/slurmd.pid "$dir"/slurmctld.pid; do [ -r "$pidfile" ] && pids+=("$(cat "$pidfile")"); done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   pkill -f "munged --socket $dir/munge.socket" 2>/dev/null || true
+  for _ in $(seq 50); do
+    alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break; sleep 0.2
+  done
 }
 [ "${1:-start}" = stop ] && { stop; exit 0; }
 
