@@ -53,12 +53,17 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
                     guard n > 0, let kb else { o[latent + 1] = -.infinity; return }
                     let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
                     defer { p.deallocate() }
-                    var m = -Float.infinity
-                    for s in 0..<n {
+                    let q = qlb + task * latent, qp = qrb + task * rope
+                    var s = 0
+                    while s + 4 <= n {  // four keys at a time, each scored as alone
                         let k = kb + s * width
-                        p[s] = scale * (dotF32(qlb + task * latent, k, latent) + dotF32(qrb + task * rope, k + latent, rope))
-                        m = Swift.max(m, p[s])
+                        let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
+                        for j in 0..<4 { p[s + j] = d[j] }
+                        s += 4
                     }
+                    for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
+                    var m = -Float.infinity
+                    for s in 0..<n { m = Swift.max(m, p[s]) }
                     var sum = 0.0
                     for s in 0..<n {
                         let e = exp(Double(p[s]) - Double(m))
