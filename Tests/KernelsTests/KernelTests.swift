@@ -184,6 +184,34 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The partials equal the same steps done key by key with `dotF32` (scores are taken four keys
+    /// at a time), bit for bit, on sizes with tails.
+    func testLatentAttentionScoresFourKeysAtATimeAsOneByOne() {
+        let heads = 2, latent = 37, rope = 13, width = latent + rope, n = 23, scale: Float = 0.3
+        let keys = randomValues(n * width, scale: 2), ql = randomValues(heads * latent), qr = randomValues(heads * rope)
+        let fast = keys.withUnsafeBufferPointer {
+            latentAttention(qLatent: ql, qRope: qr, keys: $0, count: n, heads: heads, latent: latent, rope: rope, scale: scale)
+        }
+        var slow = [Double](repeating: 0, count: heads * (latent + 2))
+        keys.withUnsafeBufferPointer { k in ql.withUnsafeBufferPointer { q in qr.withUnsafeBufferPointer { qp in slow.withUnsafeMutableBufferPointer { o in
+            for h in 0..<heads {
+                let p = (0..<n).map { s in
+                    scale * (dotF32(q.baseAddress! + h * latent, k.baseAddress! + s * width, latent)
+                             + dotF32(qp.baseAddress! + h * rope, k.baseAddress! + s * width + latent, rope))
+                }
+                let m = p.max()!, out = o.baseAddress! + h * (latent + 2)
+                var sum = 0.0
+                for s in 0..<n {
+                    let e = exp(Double(p[s]) - Double(m))
+                    sum += e
+                    axpyDouble(e, k.baseAddress! + s * width, out, latent)
+                }
+                out[latent] = sum; out[latent + 1] = Double(m)
+            }
+        } } } }
+        XCTAssertEqual(fast, slow)
+    }
+
     /// Several queries over causal prefixes in one pass equal each query alone, bit for bit.
     func testLatentAttentionOfManyQueriesEqualsEachAlone() {
         let heads = 3, latent = 37, rope = 8, width = latent + rope, counts = [1, 0, 17, 50, 49]
