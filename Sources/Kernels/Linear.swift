@@ -6,6 +6,16 @@ public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: U
     Parallel.forRanges(w.rows, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, w, y, rows) }
 }
 
+/// Register tiles of the prefill kernels: 4 rows × 4 tokens (`dot4x4`) on vector units with 32
+/// registers (AVX-512 builds define `WIDE_VECTORS`), else 2 × 2; tests switch it to check both.
+public enum Tiles {
+    #if WIDE_VECTORS
+    nonisolated(unsafe) public static var wide = true
+    #else
+    nonisolated(unsafe) public static var wide = false
+    #endif
+}
+
 /// Outputs `rows` of `linear(x, tokens: m, w, y)`: one task's share. Beyond two tokens, rows are
 /// decoded to fp32 a chunk at a time (about 256 KB, which stays in cache) and multiplied against
 /// the tokens in register tiles — four rows by four tokens (`dot4x4`) where the vector unit has 32

@@ -99,16 +99,6 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// Register tiles of the prefill kernels: 4 rows × 4 tokens (`dot4x4`) on vector units with 32
-/// registers (AVX-512 builds define `WIDE_VECTORS`), else 2 × 2; tests switch it to check both.
-public enum Tiles {
-    #if WIDE_VECTORS
-    nonisolated(unsafe) public static var wide = true
-    #else
-    nonisolated(unsafe) public static var wide = false
-    #endif
-}
-
 /// Hands a value to worker threads that the caller waits for.
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
