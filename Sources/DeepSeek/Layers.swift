@@ -33,14 +33,17 @@ struct MLP: Sendable {
     }
     /// `[T, dim] → [T, dim]`.
     func callAsFunction(_ x: [Float]) -> [Float] {
-        let t = x.count / gate.weight.cols
-        return weightedSwiGLUs(x, dim: gate.weight.cols, [job(tokens: Array(0..<t), weights: Array(repeating: 1, count: t))]).map(Float.init)
+        let dim = gate.weight.cols
+        return weightedSwiGLUs(x, dim: dim, [job(allOf: x.count / dim)]).map(Float.init)
     }
 
     /// This MLP over `tokens` of a batch, its outputs weighted (for `weightedSwiGLUs`).
     func job(tokens: [Int], weights: [Float]) -> SwiGLUJob {
         SwiGLUJob(gate: gate.weight, up: up.weight, down: down.weight, tokens: tokens, weights: weights)
     }
+
+    /// This MLP over all `t` tokens of a batch, unweighted.
+    func job(allOf t: Int) -> SwiGLUJob { job(tokens: Array(0..<t), weights: Array(repeating: 1, count: t)) }
 
     /// The weights one token reads.
     var matrices: [Matrix] { [gate.weight, up.weight, down.weight] }

@@ -90,8 +90,8 @@ struct MLA: Sendable {
             let cache = seg.cache, plan = cache.plan
             // Queries that see every visible position: all at once over the cached keys (causal prefixes).
             let all = seg.rows.filter { selected[$0] == nil }
-            let visible = { (0..<Int32(plan.localCount(seg.positions.upperBound))).map { $0 } }  // local rows of every visible position
-            let allKeys = all.isEmpty ? [] : gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: visible())
+            let allKeys = all.isEmpty ? [] : gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer],
+                                                        rows: Array(0..<Int32(plan.localCount(seg.positions.upperBound))))  // every visible position
             let allPartials = allKeys.withUnsafeBufferPointer {
                 latentAttention(qLatent: all.flatMap { qLatent[($0 * heads * latent)..<(($0 + 1) * heads * latent)] },
                                 qRope: all.flatMap { qRope[($0 * heads * ropeDim)..<(($0 + 1) * heads * ropeDim)] }, keys: $0,

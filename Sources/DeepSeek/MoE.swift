@@ -105,7 +105,6 @@ struct MoE: Sendable {
         let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
             experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }
-        let all = shared.map { [$0.job(tokens: Array(0..<tokens), weights: Array(repeating: 1, count: tokens))] } ?? []
-        return weightedSwiGLUs(x, dim: x.count / tokens, all + routed)
+        return weightedSwiGLUs(x, dim: x.count / tokens, (shared.map { [$0.job(allOf: tokens)] } ?? []) + routed)
     }
 }

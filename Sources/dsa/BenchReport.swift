@@ -14,10 +14,10 @@ struct BenchReport {
     var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]])] = []
     var decodeBytesPerToken = 0, flopsPerToken = 0, lmHeadFlops = 0
     var longContext: [LongContext] = []
+    var traffic: (sent: Int, received: Int) = (0, 0)
 
     /// FLOPs of an `n`-token prefill: every weight for every token, but the LM head for the last only.
     func prefillFlops(_ n: Int) -> Double { Double(n * (flopsPerToken - lmHeadFlops) + lmHeadFlops) }
-    var traffic: (sent: Int, received: Int) = (0, 0)
 
     /// One context length: the whole decode step and its attention part, sparse and dense.
     struct LongContext {
