@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "cnuma.h"
+#include <malloc.h>
 #include <numa.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -47,4 +48,9 @@ void *cnuma_alloc_on_node(size_t bytes, int node) {
 
 void cnuma_free(void *memory, size_t bytes) {
     if (cnuma_available()) numa_free(memory, bytes); else free(memory);
+}
+
+void cnuma_keep_freed_memory(void) {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, -1);  /* as unsigned: never */
 }

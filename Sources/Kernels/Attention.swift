@@ -1,21 +1,28 @@
 import Foundation
 
 /// Grouped linear: `y[t, g, o] = Σ_i W[g·outPerGroup + o, i] · x[t, g, i]` — one small matrix per
-/// group (per attention head), every group's rows in one `[groups·outPerGroup, in]` matrix.
+/// group (per attention head), every group's rows in one `[groups·outPerGroup, in]` matrix. Each
+/// group's rows run through `linearRows` against that group's tokens, so a prefill gets the
+/// register tiles of `linear`.
 public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
     let inDim = w.cols, outPer = w.rows / groups, t = x.count / (groups * inDim)
     precondition(t * groups * inDim == x.count && outPer * groups == w.rows)
-    var y = [Float](repeating: 0, count: t * w.rows)
-    x.withUnsafeBufferPointer { xp in
+    // [groups, T, in]: each group's tokens one after the other (already so for one token).
+    var byGroup = x
+    if t > 1 {
+        for g in 0..<groups {
+            for i in 0..<t { byGroup.replaceSubrange(((g * t + i) * inDim)..<((g * t + i + 1) * inDim), with: x[((i * groups + g) * inDim)..<((i * groups + g + 1) * inDim)]) }
+        }
+    }
+    var y = [Float](repeating: 0, count: t * w.rows)  // [T, groups, outPer] = [T, w.rows]
+    byGroup.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             let xb = xp.baseAddress!, yb = yp.baseAddress!
             Parallel.forRanges(w.rows, align: 8, minPerTask: 8) { rows in
                 var r = rows.lowerBound
                 while r < rows.upperBound {  // one group's rows at a time, which share an input
                     let g = r / outPer, part = r..<Swift.min(rows.upperBound, (g + 1) * outPer)
-                    for i in 0..<t {
-                        w.forEachDot(rows: part, tokens: 1, xb + (i * groups + g) * inDim) { _, r, value in yb[(i * groups + g) * outPer + r - g * outPer] = value }
-                    }
+                    linearRows(xb + g * t * inDim, tokens: t, w, yb, part)
                     r = part.upperBound
                 }
             }
@@ -38,40 +45,58 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
 
 /// `latentAttention` of several queries (`qLatent` `[T, heads, latent]`, `qRope` `[T, heads, rope]`),
 /// query `i` over the first `counts[i]` keys (a prefill's causal prefixes), in one parallel pass
-/// over every query and head: `[T, heads, latent + 2]`.
+/// over every query and head: `[T, heads, latent + 2]`. Where there are tasks enough for every
+/// worker, each task takes four heads of a query, which share every key they load.
 public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, counts: [Int],
                             heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
     let width = latent + rope, stride = latent + 2, t = counts.count
     precondition(keys.count >= (counts.max() ?? 0) * width && qLatent.count == t * heads * latent && qRope.count == t * heads * rope)
+    let group = heads % 4 == 0 && t * heads / 4 >= Parallel.threads ? 4 : 1
     var out = [Double](repeating: 0, count: t * heads * stride)
     qLatent.withUnsafeBufferPointer { ql in
         qRope.withUnsafeBufferPointer { qr in
             out.withUnsafeMutableBufferPointer { op in
                 let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!, kb = keys.baseAddress
-                Parallel.forEach(t * heads) { task in  // query task / heads, head task % heads
-                    let o = ob + task * stride, n = counts[task / heads]
-                    guard n > 0, let kb else { o[latent + 1] = -.infinity; return }
-                    let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                Parallel.forEach(t * heads / group) { task in  // (query · heads + first head) / group
+                    let first = task * group, o = ob + first * stride, n = counts[first / heads]
+                    guard n > 0, let kb else { for g in 0..<group { o[g * stride + latent + 1] = -.infinity }; return }
+                    let p = UnsafeMutablePointer<Float>.allocate(capacity: n * group)  // [group, n] scores
                     defer { p.deallocate() }
-                    let q = qlb + task * latent, qp = qrb + task * rope
-                    var s = 0
-                    while s + 4 <= n {  // four keys at a time, each scored as alone
-                        let k = kb + s * width
-                        let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
-                        for j in 0..<4 { p[s + j] = d[j] }
-                        s += 4
+                    let q = qlb + first * latent, qp = qrb + first * rope
+                    if group == 4 {
+                        for s in 0..<n {  // one key against four heads, each scored as alone
+                            let k = kb + s * width
+                            let d = scale * (dotF32x4(k, rows: q, stride: latent, latent) + dotF32x4(k + latent, rows: qp, stride: rope, rope))
+                            for g in 0..<4 { p[g * n + s] = d[g] }
+                        }
+                    } else {
+                        var s = 0
+                        while s + 4 <= n {  // four keys at a time, each scored as alone
+                            let k = kb + s * width
+                            let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
+                            for j in 0..<4 { p[s + j] = d[j] }
+                            s += 4
+                        }
+                        for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
                     }
-                    for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
-                    var m = -Float.infinity
-                    for s in 0..<n { m = Swift.max(m, p[s]) }
-                    var sum = 0.0
-                    for s in 0..<n {
-                        let e = exp(Double(p[s]) - Double(m))
-                        sum += e
-                        axpyDouble(e, kb + s * width, o, latent)
+                    let e = UnsafeMutablePointer<Double>.allocate(capacity: n * group)  // [group, n] exp(score − max)
+                    defer { e.deallocate() }
+                    for g in 0..<group {
+                        var m = -Float.infinity
+                        for s in 0..<n { m = Swift.max(m, p[g * n + s]) }
+                        var sum = 0.0
+                        for s in 0..<n {
+                            e[g * n + s] = exp(Double(p[g * n + s]) - Double(m))
+                            sum += e[g * n + s]
+                        }
+                        o[g * stride + latent] = sum
+                        o[g * stride + latent + 1] = Double(m)
                     }
-                    o[latent] = sum
-                    o[latent + 1] = Double(m)
+                    if group == 4 {
+                        weightedKeySums4(e, n, keys: kb, width: width, latent: latent, o, stride: stride)
+                    } else {
+                        for s in 0..<n { axpyDouble(e[s], kb + s * width, o, latent) }
+                    }
                 }
             }
         }
@@ -79,6 +104,34 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
     return out
 }
 
+/// `out[g][d] = Σ_s e[g·n + s] · keys[s][d]` for four heads `g` (rows `stride` apart) and the first
+/// `latent` values of each key row, the keys in order: each element's sum exactly as `axpyDouble`
+/// key after key builds it from 0, but in registers, four heads by eight values at a time.
+@inline(__always)
+func weightedKeySums4(_ e: UnsafePointer<Double>, _ n: Int, keys: UnsafePointer<Float>, width: Int, latent: Int,
+                      _ out: UnsafeMutablePointer<Double>, stride: Int) {
+    let e1 = e + n, e2 = e1 + n, e3 = e2 + n, fused = latent - latent % 4
+    var d = 0
+    while d + 8 <= fused {
+        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>(), a2 = SIMD8<Double>(), a3 = SIMD8<Double>()
+        for s in 0..<n {
+            let k = SIMD8<Double>(UnsafeRawPointer(keys + s * width + d).loadUnaligned(as: SIMD8<Float>.self))
+            a0.addProduct(SIMD8(repeating: e[s]), k); a1.addProduct(SIMD8(repeating: e1[s]), k)
+            a2.addProduct(SIMD8(repeating: e2[s]), k); a3.addProduct(SIMD8(repeating: e3[s]), k)
+        }
+        let o = UnsafeMutableRawPointer(out + d), rowBytes = stride * 8
+        o.storeBytes(of: a0, as: SIMD8<Double>.self); o.storeBytes(of: a1, toByteOffset: rowBytes, as: SIMD8<Double>.self)
+        o.storeBytes(of: a2, toByteOffset: 2 * rowBytes, as: SIMD8<Double>.self); o.storeBytes(of: a3, toByteOffset: 3 * rowBytes, as: SIMD8<Double>.self)
+        d += 8
+    }
+    for g in 0..<4 {  // the last values: fused up to a multiple of 4, then separately rounded
+        for i in d..<latent {
+            var a = 0.0
+            for s in 0..<n { if i < fused { a.addProduct(e[g * n + s], Double(keys[s * width + i])) } else { a += e[g * n + s] * Double(keys[s * width + i]) } }
+            out[g * stride + i] = a
+        }
+    }
+}
 /// Merges partial attention results of the same queries (`[queries, heads, latent + 2]` each, as
 /// `latentAttention` returns them) into `[queries, heads, latent]`: the softmax-weighted sum over
 /// the union of their keys, rescaling each part by `exp(max − global max)` in fp64.

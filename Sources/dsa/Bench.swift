@@ -56,9 +56,10 @@ struct Bench: ParsableCommand {
             for n in list(prefill) {
                 let times = try timedWall { _ in
                     let cache = model.makeCache(options: options.inference, capacity: n)
+                    Profiler.reset()
                     _ = try model.forward(prompt(n, 1), cache: cache, allLogits: false)
                 }
-                report.prefill.append((n, times))
+                report.prefill.append((n, times, Profiler.snapshot))
             }
             let weights = model.decodeWeights(sparse: false)
             report.decodeBytesPerToken = weights.bytes

@@ -9,7 +9,8 @@ struct BenchReport {
     let lmHead: WeightFormat
     /// Measured read bandwidth, bytes/s.
     let bandwidth: Double
-    var prefill: [(tokens: Int, seconds: [Double])] = []
+    /// Per prompt length: seconds per run, and the phases of the last run on this rank.
+    var prefill: [(tokens: Int, seconds: [Double], phases: [String: Double])] = []
     /// Per batch size: seconds per decode step, and each rank's seconds per step by phase.
     var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]])] = []
     var decodeBytesPerToken = 0, flopsPerToken = 0, lmHeadFlops = 0
@@ -36,9 +37,10 @@ struct BenchReport {
     func text() -> String {
         var out = [String(format: "model %@ · %d rank(s) × %d threads · LM head %@ · memory read bandwidth %.1f GB/s (measured)",
                           model, ranks, threads, lmHead.rawValue, bandwidth / 1e9)]
-        for (n, s) in prefill {
+        for (n, s, phases) in prefill {
             out.append(String(format: "prefill %5d tokens  %8.1f tokens/s  %7.1f GFLOP/s  (median of %d, spread %@)",
                               n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
+            out.append("    ms/prefill: " + phaseList(phases, total: s.last ?? 0))
         }
         out.append(String(format: "decode reads %.1f MB of weights per token → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, rooflineTokensPerSecond))
         for (b, s, phases) in decode {
@@ -46,7 +48,7 @@ struct BenchReport {
             out.append(String(format: "decode batch %3d  %8.2f tokens/s  %6.1f ms/step  roofline fraction %.2f  (spread %@)",
                               b, tps, median(s) * 1e3, b == 1 ? tps / rooflineTokensPerSecond : tps / (rooflineTokensPerSecond * Double(b)), spread(s)))
             for (r, p) in phases.enumerated() where ranks > 1 || b == decode.first?.batch {
-                out.append("    rank \(r) ms/step: " + Bench.phaseNames.map { String(format: "%@ %.2f", $0, (p[$0] ?? 0) * 1e3) }.joined(separator: ", "))
+                out.append("    rank \(r) ms/step: " + phaseList(p, total: s.last ?? 0))
             }
         }
         if !longContext.isEmpty { out.append("long context (synthetic cache): ms per decode step, and its attention part (indexer + top-k + attention)") }
@@ -60,6 +62,12 @@ struct BenchReport {
         return out.joined(separator: "\n")
     }
 
+    /// The phases in milliseconds, and the rest of `total` seconds as `other`.
+    func phaseList(_ phases: [String: Double], total: Double) -> String {
+        let other = total - Bench.phaseNames.reduce(0) { $0 + (phases[$1] ?? 0) }
+        return (Bench.phaseNames.map { String(format: "%@ %.2f", $0, (phases[$0] ?? 0) * 1e3) } + [String(format: "other %.2f", other * 1e3)]).joined(separator: ", ")
+    }
+
     func json() -> String {
         var object: [String: Any] = [
             "model": model, "ranks": ranks, "threads": threads, "lm_head_format": lmHead.rawValue, "memory_bandwidth_gb_s": bandwidth / 1e9,
@@ -67,7 +75,8 @@ struct BenchReport {
             "decode_tokens_per_s": decodeTokensPerSecond, "decode_roofline_fraction": decodeTokensPerSecond / rooflineTokensPerSecond,
             "prefill_tokens_per_s": prefill.last.map { Double($0.tokens) / median($0.seconds) } ?? 0,
             "prefill": prefill.map { ["tokens": $0.tokens, "tokens_per_s": Double($0.tokens) / median($0.seconds),
-                                      "gflop_s": prefillFlops($0.tokens) / median($0.seconds) / 1e9, "runs_s": $0.seconds] },
+                                      "gflop_s": prefillFlops($0.tokens) / median($0.seconds) / 1e9, "runs_s": $0.seconds,
+                                      "phases_ms_last_run": $0.phases.mapValues { $0 * 1e3 }] },
             "decode": decode.map { ["batch": $0.batch, "tokens_per_s": Double($0.batch) / median($0.stepSeconds), "runs_step_s": $0.stepSeconds,
                                     "phases_ms_per_step": $0.phases.map { $0.mapValues { $0 * 1e3 } }] },
             "long_context": longContext.map { ["context": $0.context, "sparse_step_ms": median($0.sparseStep) * 1e3, "dense_step_ms": median($0.denseStep) * 1e3,

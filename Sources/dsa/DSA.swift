@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import Logging
 
 /// `dsa`: run DeepSeek-V3.2-Exp-style models on CPUs.
@@ -7,6 +8,7 @@ struct DSA: ParsableCommand {
     /// Logs go to stderr, so stdout carries only results.
     static func main() {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        keepFreedMemory()
         do {
             var command = try parseAsRoot()
             try command.run()

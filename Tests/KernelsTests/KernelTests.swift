@@ -157,14 +157,16 @@ final class KernelTests: XCTestCase {
     func testGroupedLinearMatchesPerGroupLinear() {
         for (groups, outPer, inDim, w) in [(3, 7, 20, nil), (3, 7, 200, fp8Matrix(rows: 21, cols: 200)), (2, 130, 300, fp8Matrix(rows: 260, cols: 300))] {
             let w = w ?? Matrix(rows: groups * outPer, cols: inDim, values: randomValues(groups * outPer * inDim))
-            let tokens = 2, x = randomValues(tokens * groups * inDim)
+            for tokens in [1, 2, 5] {  // five: the prefill tiles
+            let x = randomValues(tokens * groups * inDim)
             let y = groupedLinear(x, w, groups: groups)
             for t in 0..<tokens {
                 for g in 0..<groups {
                     let input = (t * groups + g) * inDim, output = (t * groups + g) * outPer
                     let full = linear(Array(x[input..<(input + inDim)]), w)
-                    XCTAssertEqual(Array(y[output..<(output + outPer)]), Array(full[(g * outPer)..<((g + 1) * outPer)]), "\(w.format) group \(g) token \(t)")
+                    XCTAssertEqual(Array(y[output..<(output + outPer)]), Array(full[(g * outPer)..<((g + 1) * outPer)]), "\(w.format) group \(g) token \(t) of \(tokens)")
                 }
+            }
             }
         }
     }
@@ -186,8 +188,16 @@ final class KernelTests: XCTestCase {
 
     /// The partials equal the same steps done key by key with `dotF32` (scores are taken four keys
     /// at a time), bit for bit, on sizes with tails.
+    /// Two heads take the four-keys path; eight (on one worker) the four-heads path.
     func testLatentAttentionScoresFourKeysAtATimeAsOneByOne() {
-        let heads = 2, latent = 37, rope = 13, width = latent + rope, n = 23, scale: Float = 0.3
+        let threads = Parallel.threads
+        Parallel.threads = 1
+        defer { Parallel.threads = threads }
+        for heads in [2, 8] { checkLatentAttentionAsOneByOne(heads: heads) }
+    }
+
+    func checkLatentAttentionAsOneByOne(heads: Int) {
+        let latent = 37, rope = 13, width = latent + rope, n = 23, scale: Float = 0.3
         let keys = randomValues(n * width, scale: 2), ql = randomValues(heads * latent), qr = randomValues(heads * rope)
         let fast = keys.withUnsafeBufferPointer {
             latentAttention(qLatent: ql, qRope: qr, keys: $0, count: n, heads: heads, latent: latent, rope: rope, scale: scale)
@@ -209,12 +219,20 @@ final class KernelTests: XCTestCase {
                 out[latent] = sum; out[latent + 1] = Double(m)
             }
         } } } }
-        XCTAssertEqual(fast, slow)
+        XCTAssertEqual(fast, slow, "\(heads) heads")
     }
 
-    /// Several queries over causal prefixes in one pass equal each query alone, bit for bit.
+    /// Several queries over causal prefixes in one pass equal each query alone, bit for bit (with
+    /// four heads on three workers, the queries together take the four-heads path, each alone not).
     func testLatentAttentionOfManyQueriesEqualsEachAlone() {
-        let heads = 3, latent = 37, rope = 8, width = latent + rope, counts = [1, 0, 17, 50, 49]
+        let threads = Parallel.threads
+        Parallel.threads = 3
+        defer { Parallel.threads = threads }
+        for heads in [3, 4] { checkManyQueriesEqualEachAlone(heads: heads) }
+    }
+
+    func checkManyQueriesEqualEachAlone(heads: Int) {
+        let latent = 37, rope = 8, width = latent + rope, counts = [1, 0, 17, 50, 49]
         let keys = randomValues(50 * width, scale: 2)
         let ql = randomValues(counts.count * heads * latent), qr = randomValues(counts.count * heads * rope)
         let all = keys.withUnsafeBufferPointer {
@@ -226,7 +244,7 @@ final class KernelTests: XCTestCase {
                                 qRope: Array(qr[(i * heads * rope)..<((i + 1) * heads * rope)]), keys: $0, count: n,
                                 heads: heads, latent: latent, rope: rope, scale: 0.3)
             }
-            XCTAssertEqual(Array(all[(i * alone.count)..<((i + 1) * alone.count)]), alone, "query \(i) over \(n) keys")
+            XCTAssertEqual(Array(all[(i * alone.count)..<((i + 1) * alone.count)]), alone, "\(heads) heads, query \(i) over \(n) keys")
         }
     }
 

@@ -23,5 +23,8 @@ int cnuma_run_on_node(int node);
 /// `bytes` of memory bound to `node` (free with cnuma_free); NULL on failure.
 void *cnuma_alloc_on_node(size_t bytes, int node);
 void cnuma_free(void *memory, size_t bytes);
+/// Makes malloc keep freed memory for reuse: large blocks from the heap instead of their own
+/// mappings, and no trimming of the heap's top.
+void cnuma_keep_freed_memory(void);
 
 #endif
