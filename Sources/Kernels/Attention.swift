@@ -63,8 +63,15 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
                     let p = UnsafeMutablePointer<Float>.allocate(capacity: n * group)  // [group, n] scores
                     defer { p.deallocate() }
                     let q = qlb + first * latent, qp = qrb + first * rope
-                    if group == 4 {
-                        for s in 0..<n {  // one key against four heads, each scored as alone
+                    if group == 4 {  // four heads against four keys (or one) at a time, each scored as alone
+                        var s = 0
+                        while Tiles.wide && s + 4 <= n {
+                            let k = kb + s * width
+                            let d = scale * (dotF32x4x4(q, strideA: latent, k, strideB: width, latent) + dotF32x4x4(qp, strideA: rope, k + latent, strideB: width, rope))
+                            for j in 0..<4 { for g in 0..<4 { p[g * n + s + j] = d[j * 4 + g] } }
+                            s += 4
+                        }
+                        for s in s..<n {
                             let k = kb + s * width
                             let d = scale * (dotF32x4(k, rows: q, stride: latent, latent) + dotF32x4(k + latent, rows: qp, stride: rope, rope))
                             for g in 0..<4 { p[g * n + s] = d[g] }
@@ -106,12 +113,30 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
 
 /// `out[g][d] = Σ_s e[g·n + s] · keys[s][d]` for four heads `g` (rows `stride` apart) and the first
 /// `latent` values of each key row, the keys in order: each element's sum exactly as `axpyDouble`
-/// key after key builds it from 0, but in registers, four heads by eight values at a time.
+/// key after key builds it from 0, but in registers, four heads by eight values at a time (sixteen
+/// on vector units with 32 registers).
 @inline(__always)
 func weightedKeySums4(_ e: UnsafePointer<Double>, _ n: Int, keys: UnsafePointer<Float>, width: Int, latent: Int,
                       _ out: UnsafeMutablePointer<Double>, stride: Int) {
     let e1 = e + n, e2 = e1 + n, e3 = e2 + n, fused = latent - latent % 4
     var d = 0
+    while Tiles.wide && d + 16 <= fused {  // sixteen values: eight accumulators
+        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>(), a2 = SIMD8<Double>(), a3 = SIMD8<Double>()
+        var b0 = SIMD8<Double>(), b1 = SIMD8<Double>(), b2 = SIMD8<Double>(), b3 = SIMD8<Double>()
+        for s in 0..<n {
+            let p = UnsafeRawPointer(keys + s * width + d)
+            let k = SIMD8<Double>(p.loadUnaligned(as: SIMD8<Float>.self)), l = SIMD8<Double>(p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            let f0 = SIMD8(repeating: e[s]), f1 = SIMD8(repeating: e1[s]), f2 = SIMD8(repeating: e2[s]), f3 = SIMD8(repeating: e3[s])
+            a0.addProduct(f0, k); a1.addProduct(f1, k); a2.addProduct(f2, k); a3.addProduct(f3, k)
+            b0.addProduct(f0, l); b1.addProduct(f1, l); b2.addProduct(f2, l); b3.addProduct(f3, l)
+        }
+        let o = UnsafeMutableRawPointer(out + d), rowBytes = stride * 8
+        for (g, (a, b)) in [(a0, b0), (a1, b1), (a2, b2), (a3, b3)].enumerated() {
+            o.storeBytes(of: a, toByteOffset: g * rowBytes, as: SIMD8<Double>.self)
+            o.storeBytes(of: b, toByteOffset: g * rowBytes + 64, as: SIMD8<Double>.self)
+        }
+        d += 16
+    }
     while d + 8 <= fused {
         var a0 = SIMD8<Double>(), a1 = SIMD8<Double>(), a2 = SIMD8<Double>(), a3 = SIMD8<Double>()
         for s in 0..<n {

@@ -321,3 +321,37 @@ func dotF32x4(_ x: UnsafePointer<Float>, rows r0: UnsafePointer<Float>, stride: 
     return SIMD4(horizontalSum(a0.lowHalf + a0.highHalf), horizontalSum(a1.lowHalf + a1.highHalf),
                  horizontalSum(a2.lowHalf + a2.highHalf), horizontalSum(a3.lowHalf + a3.highHalf)) + tail
 }
+
+/// Four rows `a` (`strideA` floats apart) against four rows `b` (`strideB` apart), `[b row · 4 + a row]`:
+/// sixteen `dotF32`s in one pass, each bit for bit (sixteen accumulators: for vector units with 32
+/// registers, `Tiles.wide`).
+@inline(__always)
+func dotF32x4x4(_ a: UnsafePointer<Float>, strideA: Int, _ b: UnsafePointer<Float>, strideB: Int, _ n: Int) -> SIMD16<Float> {
+    let a1 = a + strideA, a2 = a1 + strideA, a3 = a2 + strideA, b1 = b + strideB, b2 = b1 + strideB, b3 = b2 + strideB
+    var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()  // [b][a]
+    var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
+    var p20 = SIMD16<Float>(), p21 = SIMD16<Float>(), p22 = SIMD16<Float>(), p23 = SIMD16<Float>()
+    var p30 = SIMD16<Float>(), p31 = SIMD16<Float>(), p32 = SIMD16<Float>(), p33 = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n {
+        let w0 = load16(a + i), w1 = load16(a1 + i), w2 = load16(a2 + i), w3 = load16(a3 + i)
+        let e = load16(b + i)
+        p00.addProduct(w0, e); p01.addProduct(w1, e); p02.addProduct(w2, e); p03.addProduct(w3, e)
+        let f = load16(b1 + i)
+        p10.addProduct(w0, f); p11.addProduct(w1, f); p12.addProduct(w2, f); p13.addProduct(w3, f)
+        let g = load16(b2 + i)
+        p20.addProduct(w0, g); p21.addProduct(w1, g); p22.addProduct(w2, g); p23.addProduct(w3, g)
+        let h = load16(b3 + i)
+        p30.addProduct(w0, h); p31.addProduct(w1, h); p32.addProduct(w2, h); p33.addProduct(w3, h)
+        i += 16
+    }
+    var tail = SIMD16<Float>()
+    while i < n {
+        let w = SIMD4(a[i], a1[i], a2[i], a3[i])
+        tail += SIMD16(lowHalf: SIMD8(lowHalf: w * b[i], highHalf: w * b1[i]), highHalf: SIMD8(lowHalf: w * b2[i], highHalf: w * b3[i]))
+        i += 1
+    }
+    @inline(__always) func sum(_ v: SIMD16<Float>) -> Float { horizontalSum(v.lowHalf + v.highHalf) }
+    return SIMD16(sum(p00), sum(p01), sum(p02), sum(p03), sum(p10), sum(p11), sum(p12), sum(p13),
+                  sum(p20), sum(p21), sum(p22), sum(p23), sum(p30), sum(p31), sum(p32), sum(p33)) + tail
+}

@@ -188,12 +188,16 @@ final class KernelTests: XCTestCase {
 
     /// The partials equal the same steps done key by key with `dotF32` (scores are taken four keys
     /// at a time), bit for bit, on sizes with tails.
-    /// Two heads take the four-keys path; eight (on one worker) the four-heads path.
+    /// Two heads take the four-keys path; eight (on one worker) the four-heads path, with and
+    /// without the wide tiles.
     func testLatentAttentionScoresFourKeysAtATimeAsOneByOne() {
-        let threads = Parallel.threads
+        let threads = Parallel.threads, wide = Tiles.wide
         Parallel.threads = 1
-        defer { Parallel.threads = threads }
-        for heads in [2, 8] { checkLatentAttentionAsOneByOne(heads: heads) }
+        defer { Parallel.threads = threads; Tiles.wide = wide }
+        for tiles in [false, true] {
+            Tiles.wide = tiles
+            for heads in [2, 8] { checkLatentAttentionAsOneByOne(heads: heads) }
+        }
     }
 
     func checkLatentAttentionAsOneByOne(heads: Int) {
@@ -225,10 +229,13 @@ final class KernelTests: XCTestCase {
     /// Several queries over causal prefixes in one pass equal each query alone, bit for bit (with
     /// four heads on three workers, the queries together take the four-heads path, each alone not).
     func testLatentAttentionOfManyQueriesEqualsEachAlone() {
-        let threads = Parallel.threads
+        let threads = Parallel.threads, wide = Tiles.wide
         Parallel.threads = 3
-        defer { Parallel.threads = threads }
-        for heads in [3, 4] { checkManyQueriesEqualEachAlone(heads: heads) }
+        defer { Parallel.threads = threads; Tiles.wide = wide }
+        for tiles in [false, true] {
+            Tiles.wide = tiles
+            for heads in [3, 4] { checkManyQueriesEqualEachAlone(heads: heads) }
+        }
     }
 
     func checkManyQueriesEqualEachAlone(heads: Int) {
