@@ -29,7 +29,13 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
     }
     let chunk = Swift.max(4, Swift.min(32, (1 << 16) / k)) & ~3
     let decoded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * k)
-    defer { decoded.deallocate() }
+    // The last `m % 4` tokens and zeros: a whole group of four for the wide tiles.
+    let padded = UnsafeMutablePointer<Float>.allocate(capacity: 4 * k)
+    defer { decoded.deallocate(); padded.deallocate() }
+    if Tiles.wide && m % 4 != 0 {
+        padded.initialize(repeating: 0, count: 4 * k)
+        padded.update(from: x + (m - m % 4) * k, count: m % 4 * k)
+    }
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: chunk) {
         let last = Swift.min(first + chunk, rows.upperBound)
         for r in first..<last { w.decodeRow(r, into: decoded + (r - first) * k, scaled: false) }
@@ -52,27 +58,29 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
         var t = 0
         if Tiles.wide {
             // Up to 16 tokens at a time, over slices of two FP8 blocks: the chunk's rows of a slice
-            // (32 KB) stay in L1 while each group of four tokens passes them.
+            // (32 KB) stay in L1 while each group of four tokens passes them. The last one to
+            // three tokens go as a group too, padded with zeros.
             let quads = (last - first) / 4, slice = w.format == .fp8 ? 2 * Matrix.blockSize : k
             withUnsafeTemporaryAllocation(of: TileSums.self, capacity: 4 * quads) { sums in
-                while t + 4 <= m {
-                    let groups = Swift.min(4, (m - t) / 4)
+                while t < m {
+                    let groups = Swift.max(1, Swift.min(4, (m - t) / 4)), real = Swift.min(4 * groups, m - t)
+                    let tokens = real % 4 == 0 ? x + t * k : UnsafePointer(padded)
                     sums.initialize(repeating: TileSums())
                     for c in stride(from: 0, to: k, by: slice) {
                         for g in 0..<groups {
                             for q in 0..<quads {
-                                w.dot4x4(rows: first + 4 * q, decoded: row(first + 4 * q), x + (t + 4 * g) * k, columns: c..<Swift.min(c + slice, k), &sums[g * quads + q])
+                                w.dot4x4(rows: first + 4 * q, decoded: row(first + 4 * q), tokens + 4 * g * k, columns: c..<Swift.min(c + slice, k), &sums[g * quads + q])
                             }
                         }
                     }
                     for g in 0..<groups {
                         for q in 0..<quads {
                             let p = sums[g * quads + q].products
-                            for j in 0..<4 { for i in 0..<4 { y[(t + 4 * g + j) * n + first + 4 * q + i] = p[j * 4 + i] } }
+                            for j in 0..<Swift.min(4, real - 4 * g) { for i in 0..<4 { y[(t + 4 * g + j) * n + first + 4 * q + i] = p[j * 4 + i] } }
                         }
                     }
-                    byPairs((first + 4 * quads)..<last, t..<(t + 4 * groups))
-                    t += 4 * groups
+                    byPairs((first + 4 * quads)..<last, t..<(t + real))
+                    t += real
                 }
             }
         }
