@@ -274,4 +274,25 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// Keys four at a time (and heads four at a time with the wide tiles) score bit for bit as one
+    /// key and one head at a time with `dotF32`.
+    func testIndexScoresInTilesEqualOneByOne() {
+        let heads = 6, dim = 40, n = 23, wide = Tiles.wide
+        defer { Tiles.wide = wide }
+        let keys = PackedRows(format: .f32, width: dim, capacity: n, block: dim)
+        for s in 0..<n { keys.set(s, randomValues(dim)[...]) }
+        let q = randomValues(heads * dim), w = randomValues(heads)
+        var expected = [Float](repeating: 0, count: n)
+        q.withUnsafeBufferPointer { qp in
+            for s in 0..<n {
+                let k = keys.row(s)
+                for j in 0..<heads { expected[s] += w[j] * max(dotF32(qp.baseAddress! + j * dim, k, dim), 0) }
+            }
+        }
+        for tiles in [false, true] {
+            Tiles.wide = tiles
+            XCTAssertEqual(indexScores(q: q, headWeights: w, keys: keys, count: n), expected, "wide tiles \(tiles)")
+        }
+    }
 }
