@@ -194,14 +194,15 @@ struct TileSums {
 }
 
 /// Columns `columns` (whole blocks of `block` columns, the first being block `lowerBound / block`) of four
-/// decoded rows (`[4, cols]` at `d`) against four tokens (`[4, cols]` at `x`), added to `sums`: each
+/// decoded rows (`strides.rows` floats apart at `d`) against four tokens (`strides.tokens` apart at `x`), added to `sums`: each
 /// of the 16 products summed exactly as `dot2x2` sums its four, whatever the slices. Sixteen
 /// independent accumulators and eight loads per sixteen FMAs; slices of a few blocks keep the
 /// rows in L1 while the tokens pass (the prefill tile for 32-register vector units, `Tiles.wide`).
 @inline(never)
-func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cols: Int, columns: Range<Int>, block: Int,
+func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, strides: (rows: Int, tokens: Int), columns: Range<Int>, block: Int,
             _ s: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), _ sums: inout TileSums) {
-    let d1 = d + cols, d2 = d1 + cols, d3 = d2 + cols, x1 = x + cols, x2 = x1 + cols, x3 = x2 + cols
+    let d1 = d + strides.rows, d2 = d1 + strides.rows, d3 = d2 + strides.rows
+    let x1 = x + strides.tokens, x2 = x1 + strides.tokens, x3 = x2 + strides.tokens
     var tails = sums.tails
     defer { sums.tails = tails }
     withUnsafeMutableBytes(of: &sums.lanes) { raw in
@@ -323,35 +324,13 @@ func dotF32x4(_ x: UnsafePointer<Float>, rows r0: UnsafePointer<Float>, stride: 
 }
 
 /// Four rows `a` (`strideA` floats apart) against four rows `b` (`strideB` apart), `[b row · 4 + a row]`:
-/// sixteen `dotF32`s in one pass, each bit for bit (sixteen accumulators: for vector units with 32
-/// registers, `Tiles.wide`).
+/// sixteen `dotF32`s in one pass, each bit for bit (`dot4x4` over one block of scale 1: for vector
+/// units with 32 registers, `Tiles.wide`).
 @inline(__always)
 func dotF32x4x4(_ a: UnsafePointer<Float>, strideA: Int, _ b: UnsafePointer<Float>, strideB: Int, _ n: Int) -> SIMD16<Float> {
-    let a1 = a + strideA, a2 = a1 + strideA, a3 = a2 + strideA, b1 = b + strideB, b2 = b1 + strideB, b3 = b2 + strideB
-    var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()  // [b][a]
-    var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
-    var p20 = SIMD16<Float>(), p21 = SIMD16<Float>(), p22 = SIMD16<Float>(), p23 = SIMD16<Float>()
-    var p30 = SIMD16<Float>(), p31 = SIMD16<Float>(), p32 = SIMD16<Float>(), p33 = SIMD16<Float>()
-    var i = 0
-    while i + 16 <= n {
-        let w0 = load16(a + i), w1 = load16(a1 + i), w2 = load16(a2 + i), w3 = load16(a3 + i)
-        let e = load16(b + i)
-        p00.addProduct(w0, e); p01.addProduct(w1, e); p02.addProduct(w2, e); p03.addProduct(w3, e)
-        let f = load16(b1 + i)
-        p10.addProduct(w0, f); p11.addProduct(w1, f); p12.addProduct(w2, f); p13.addProduct(w3, f)
-        let g = load16(b2 + i)
-        p20.addProduct(w0, g); p21.addProduct(w1, g); p22.addProduct(w2, g); p23.addProduct(w3, g)
-        let h = load16(b3 + i)
-        p30.addProduct(w0, h); p31.addProduct(w1, h); p32.addProduct(w2, h); p33.addProduct(w3, h)
-        i += 16
+    var one: Float = 1, sums = TileSums()
+    withUnsafePointer(to: &one) { one in
+        dot4x4(a, b, strides: (strideA, strideB), columns: 0..<n, block: Swift.max(n, 1), (one, one, one, one), &sums)
     }
-    var tail = SIMD16<Float>()
-    while i < n {
-        let w = SIMD4(a[i], a1[i], a2[i], a3[i])
-        tail += SIMD16(lowHalf: SIMD8(lowHalf: w * b[i], highHalf: w * b1[i]), highHalf: SIMD8(lowHalf: w * b2[i], highHalf: w * b3[i]))
-        i += 1
-    }
-    @inline(__always) func sum(_ v: SIMD16<Float>) -> Float { horizontalSum(v.lowHalf + v.highHalf) }
-    return SIMD16(sum(p00), sum(p01), sum(p02), sum(p03), sum(p10), sum(p11), sum(p12), sum(p13),
-                  sum(p20), sum(p21), sum(p22), sum(p23), sum(p30), sum(p31), sum(p32), sum(p33)) + tail
+    return sums.products
 }

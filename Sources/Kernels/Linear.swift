@@ -6,8 +6,9 @@ public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: U
     Parallel.forRanges(w.rows, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, w, y, rows) }
 }
 
-/// Register tiles of the prefill kernels: 4 rows × 4 tokens (`dot4x4`) on vector units with 32
-/// registers (AVX-512 builds define `WIDE_VECTORS`), else 2 × 2; tests switch it to check both.
+/// Register tiles with 16 accumulators — prefill's 4 rows × 4 tokens (`dot4x4`, else 2 × 2), the
+/// attention's and the indexer's 4 heads × 4 keys — on vector units with 32 registers (AVX-512
+/// builds define `WIDE_VECTORS`); tests switch it to check both.
 public enum Tiles {
     #if WIDE_VECTORS
     nonisolated(unsafe) public static var wide = true
@@ -30,9 +31,9 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
     let chunk = Swift.max(4, Swift.min(32, (1 << 16) / k)) & ~3
     let decoded = UnsafeMutablePointer<Float>.allocate(capacity: chunk * k)
     // The last `m % 4` tokens and zeros: a whole group of four for the wide tiles.
-    let padded = UnsafeMutablePointer<Float>.allocate(capacity: 4 * k)
-    defer { decoded.deallocate(); padded.deallocate() }
-    if Tiles.wide && m % 4 != 0 {
+    let padded: UnsafeMutablePointer<Float>? = Tiles.wide && m % 4 != 0 ? .allocate(capacity: 4 * k) : nil
+    defer { decoded.deallocate(); padded?.deallocate() }
+    if let padded {
         padded.initialize(repeating: 0, count: 4 * k)
         padded.update(from: x + (m - m % 4) * k, count: m % 4 * k)
     }
@@ -64,7 +65,7 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
             withUnsafeTemporaryAllocation(of: TileSums.self, capacity: 4 * quads) { sums in
                 while t < m {
                     let groups = Swift.max(1, Swift.min(4, (m - t) / 4)), real = Swift.min(4 * groups, m - t)
-                    let tokens = real % 4 == 0 ? x + t * k : UnsafePointer(padded)
+                    let tokens = real % 4 == 0 ? x + t * k : UnsafePointer(padded!)
                     sums.initialize(repeating: TileSums())
                     for c in stride(from: 0, to: k, by: slice) {
                         for g in 0..<groups {
@@ -205,11 +206,11 @@ extension Matrix {
     func dot4x4(rows r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>, columns: Range<Int>, _ sums: inout TileSums) {
         if format == .fp8 {
             withScales(ofRow: r) { s0 in withScales(ofRow: r + 1) { s1 in withScales(ofRow: r + 2) { s2 in withScales(ofRow: r + 3) { s3 in
-                Kernels.dot4x4(decoded, x, cols: cols, columns: columns, block: Matrix.blockSize, (s0, s1, s2, s3), &sums)
+                Kernels.dot4x4(decoded, x, strides: (cols, cols), columns: columns, block: Matrix.blockSize, (s0, s1, s2, s3), &sums)
             } } } }
         } else {
             var one: Float = 1  // a single block of scale 1 sums exactly as `dotF32`
-            withUnsafePointer(to: &one) { one in Kernels.dot4x4(decoded, x, cols: cols, columns: columns, block: cols, (one, one, one, one), &sums) }
+            withUnsafePointer(to: &one) { one in Kernels.dot4x4(decoded, x, strides: (cols, cols), columns: columns, block: cols, (one, one, one, one), &sums) }
         }
     }
 
