@@ -240,11 +240,8 @@ public func indexScores(q: [Float], headWeights: [Float], keys: PackedRows, coun
                     let count = Swift.min(4, range.upperBound - s)
                     var keyScale = SIMD4<Float>(repeating: 1), total = SIMD4<Float>()
                     for j in 0..<count {
-                        keys.decode(s + j, into: k + j * dim)
-                        if keys.format == .fp8 {
-                            keyScale[j] = keys.scales[(s + j) * keys.blocksPerRow]
-                            for i in 0..<dim { k[j * dim + i] /= keyScale[j] }  // exact: the scale is a power of two
-                        }
+                        keys.decode(s + j, into: k + j * dim, scaled: false)  // FP8 keys: one power-of-two scale per row
+                        if keys.format == .fp8 { keyScale[j] = keys.scales[(s + j) * keys.blocksPerRow] }
                     }
                     @inline(__always) func add(_ head: Int, _ d: SIMD4<Float>) {
                         total += headWeights[head] * SIMD4(Swift.max(d[0], 0), Swift.max(d[1], 0), Swift.max(d[2], 0), Swift.max(d[3], 0))

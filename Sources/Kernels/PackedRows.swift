@@ -44,9 +44,10 @@ public final class PackedRows: @unchecked Sendable {
         values.withUnsafeBufferPointer { set(r, $0) }
     }
 
-    /// Writes row `r` as fp32 values into `out`.
+    /// Writes row `r` as fp32 values into `out`; `scaled: false` leaves FP8 block scales out (the
+    /// codes' own values).
     @inline(__always)
-    public func decode(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+    public func decode(_ r: Int, into out: UnsafeMutablePointer<Float>, scaled: Bool = true) {
         switch format {
         case .f32:
             out.update(from: data.pointer.assumingMemoryBound(to: Float.self) + r * width, count: width)
@@ -59,7 +60,7 @@ public final class PackedRows: @unchecked Sendable {
             let p = data.pointer.assumingMemoryBound(to: UInt8.self) + r * width
             for b in 0..<blocksPerRow {
                 let start = b * block
-                decodeFP8(p + start, out + start, Swift.min(width, start + block) - start, scale: scales[r * blocksPerRow + b] * 256)
+                decodeFP8(p + start, out + start, Swift.min(width, start + block) - start, scale: scaled ? scales[r * blocksPerRow + b] * 256 : 256)
             }
         }
     }
