@@ -1,4 +1,5 @@
 import Foundation
+import CPrefetch
 import Synchronization
 
 /// The worker threads all kernels share: each loop is cut into at most `threads × 4` contiguous
@@ -35,10 +36,11 @@ public enum Parallel {
 
 /// `size - 1` threads that, with the caller, claim the tasks of each job from a shared counter: a
 /// job is published by bumping `generation`, and every worker acknowledges it in `done` once it
-/// finds no task left, so no worker still claims when the next job resets the counter.
+/// finds no task left, so no worker still claims when the next job resets the counter. The three
+/// counters sit on cache lines of their own, and every spin-wait `pause`s.
 final class WorkerPool: @unchecked Sendable {
     let size: Int
-    private let generation = Atomic<Int>(0), next = Atomic<Int>(0), done = Atomic<Int>(0)
+    private let generation = LineCounter(), next = LineCounter(), done = LineCounter()
     private var job: ((Int) -> Void)?, tasks = 0, stopping = false
     private let sleep = NSCondition()
     private var sleepers = 0
@@ -52,24 +54,24 @@ final class WorkerPool: @unchecked Sendable {
     func run(_ tasks: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             job = body; self.tasks = tasks
-            next.store(0, ordering: .relaxed)
-            done.store(0, ordering: .relaxed)
+            next.value.store(0, ordering: .relaxed)
+            done.value.store(0, ordering: .relaxed)
             publish()
             claim()
-            while done.load(ordering: .acquiring) < size - 1 {}
+            while done.value.load(ordering: .acquiring) < size - 1 { cpu_relax() }
             job = nil
         }
     }
 
     private func claim() {
-        while case let i = next.add(1, ordering: .relaxed).oldValue, i < tasks { job!(i) }
+        while case let i = next.value.add(1, ordering: .relaxed).oldValue, i < tasks { job!(i) }
     }
 
     /// Ends the workers (after the current job).
     func stop() { stopping = true; publish() }
 
     private func publish() {
-        generation.add(1, ordering: .releasing)
+        generation.value.add(1, ordering: .releasing)
         sleep.lock()
         if sleepers > 0 { sleep.broadcast() }
         sleep.unlock()
@@ -79,24 +81,34 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0, spinUntil: UInt64 = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while generation.value.load(ordering: .acquiring) == seen {
                 spins += 1
+                cpu_relax()
                 guard spins % 4096 == 0 else { continue }
                 let now = DispatchTime.now().uptimeNanoseconds
                 if spinUntil == 0 { spinUntil = now + 3_000_000 }  // 3 ms: through an MPI exchange, asleep between steps
                 guard now > spinUntil else { continue }
                 sleep.lock()
                 sleepers += 1
-                while generation.load(ordering: .acquiring) == seen { sleep.wait() }
+                while generation.value.load(ordering: .acquiring) == seen { sleep.wait() }
                 sleepers -= 1
                 sleep.unlock()
             }
-            seen = generation.load(ordering: .acquiring)
+            seen = generation.value.load(ordering: .acquiring)
             if stopping { return }
             claim()
-            done.add(1, ordering: .releasing)
+            done.value.add(1, ordering: .releasing)
         }
     }
+}
+
+/// An atomic counter alone on its cache line: 56 bytes of padding on each side (Swift lays a
+/// final class's stored properties out in order), so threads polling one counter do not slow the
+/// updates of another.
+final class LineCounter: Sendable {
+    private let before = (0, 0, 0, 0, 0, 0, 0)
+    let value = Atomic<Int>(0)
+    private let after = (0, 0, 0, 0, 0, 0, 0)
 }
 
 /// Hands a value to worker threads that the caller waits for.
