@@ -3,7 +3,7 @@ import Foundation
 import Kernels
 
 /// `Collectives` over MPI. Each exchange gathers every rank's bytes on the coordinator, which
-/// combines them and sends the result back; all waits poll with a deadline, so a rank that dies or stops
+/// combines them and sends the result back (unless only it needs the result); all waits poll with a deadline, so a rank that dies or stops
 /// answering ends the job (`MPI_Abort`) with a message naming it instead of hanging.
 public final class MPICollectives: Collectives, @unchecked Sendable {
     public let rank: Int
@@ -30,7 +30,7 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         return String(cString: buf)
     }
 
-    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
         round += 1
         let tag = Int32(round % 30000 + 1), what = "exchange #\(round)"
         if rank == 0 {
@@ -38,12 +38,12 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
             parts[0] = data
             for r in 1..<size { parts[r] = receive(from: r, tag: tag, what: what) }
             let result = combine(parts)
-            let requests = (1..<size).map { send(result, to: $0, tag: tag) }
+            let requests = everyone ? (1..<size).map { send(result, to: $0, tag: tag) } : []
             for (i, request) in requests.enumerated() { wait(request, peer: i + 1, what: what) }
             return result
         }
         wait(send(data, to: 0, tag: tag), peer: 0, what: what)
-        return receive(from: 0, tag: tag, what: what)
+        return everyone ? receive(from: 0, tag: tag, what: what) : []
     }
 
     /// Ends MPI after a successful run.

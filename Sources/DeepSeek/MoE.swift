@@ -62,12 +62,15 @@ struct Gate: Sendable {
 }
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
-/// The coordinator routes and broadcasts the routing; each rank runs only the routed experts it
-/// owns (the others are never touched); the coordinator adds the shared experts; one sum over ranks.
+/// The coordinator routes, and gives each token's shared experts to the rank with the least
+/// expert work so far; one broadcast carries both. Each rank runs only the routed experts it owns
+/// (the others are never touched) and the shared experts of the tokens given to it; one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
     let experts: [MLP?]  // nil: owned by another rank
     let shared: MLP?
+    let plan: ShardPlan
+    let sharedUnits: Int  // shared experts, in routed experts' sizes
 
     init(_ ckpt: Checkpoint, _ prefix: String, plan: ShardPlan) throws {
         let c = ckpt.config
@@ -75,8 +78,10 @@ struct MoE: Sendable {
         experts = try (0..<c.nRoutedExperts).map { e in
             plan.experts.contains(e) ? try MLP(ckpt, prefix + ".experts.\(e)", dim: c.hiddenSize, inter: c.moeIntermediateSize) : nil
         }
-        shared = c.nSharedExperts > 0 && plan.rank == 0
+        shared = c.nSharedExperts > 0
             ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize) : nil
+        self.plan = plan
+        sharedUnits = c.nSharedExperts
     }
 
     /// The weights one token reads: the router, its routed experts and the shared experts.
@@ -87,24 +92,32 @@ struct MoE: Sendable {
 
     /// `[T, dim] → [T, dim]`: each owned expert runs once over all the tokens routed to it.
     func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
-        let routes = comm.isCoordinator ? gate(x) : []
-        let ids = comm.broadcast(routes.flatMap { $0.experts.map(Int32.init) })  // [T, topk]
-        let weights = comm.broadcast(routes.flatMap(\.weights))                // [T, topk]
-        let y = Profiler.measure("moe") { localShare(x, ids, weights) }
+        let k = gate.topk, t = x.count / gate.weight.weight.cols
+        var routing = [Int32]()  // [T, topk] expert ids, [T, topk] weights' bit patterns, [T] the shared experts' rank
+        if comm.isCoordinator {
+            let routes = gate(x)
+            routing = routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
+                + plan.sharedExpertRanks(routes.map(\.experts), sharedUnits: sharedUnits).map(Int32.init)
+        }
+        routing = comm.broadcast(routing)
+        let ids = routing[0..<(t * k)], weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
+        let sharedTokens = (0..<t).filter { routing[2 * t * k + $0] == comm.rank }
+        let y = Profiler.measure("moe") { localShare(x, Array(ids), weights, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
             (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
         }
     }
 
-    /// This rank's share: its routed experts' weighted outputs (plus the shared experts on the
-    /// coordinator), in fp64 so the fp32 sum does not depend on how experts are split over ranks.
-    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float]) -> [Double] {
+    /// This rank's share: its routed experts' weighted outputs (plus the shared experts of
+    /// `sharedTokens`), in fp64 so the fp32 sum does not depend on how the work is split over ranks.
+    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float], sharedTokens: [Int]) -> [Double] {
         let k = gate.topk, tokens = ids.count / k
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
         let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
             experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }
-        return weightedSwiGLUs(x, dim: x.count / tokens, (shared.map { [$0.job(allOf: tokens)] } ?? []) + routed)
+        let sharedJob = sharedTokens.isEmpty ? nil : shared?.job(tokens: sharedTokens, weights: sharedTokens.map { _ in 1 })
+        return weightedSwiGLUs(x, dim: x.count / tokens, (sharedJob.map { [$0] } ?? []) + routed)
     }
 }

@@ -24,6 +24,21 @@ public struct ShardPlan: Sendable, Equatable {
     public func experts(of r: Int) -> Range<Int> { (r * expertCount / ranks)..<((r + 1) * expertCount / ranks) }
     /// This rank's routed experts.
     public var experts: Range<Int> { experts(of: rank) }
+    /// The rank that owns routed expert `e`.
+    public func expertOwner(_ e: Int) -> Int { (0..<ranks).first { experts(of: $0).contains(e) }! }
+
+    /// The rank that runs each token's shared experts, given each token's routed experts: the one
+    /// with the least expert work so far (its routed (token, expert) pairs, then the shared experts
+    /// it already runs, `sharedUnits` pairs a token), the lowest on ties. One rank: the coordinator.
+    public func sharedExpertRanks(_ routes: [[Int]], sharedUnits: Int) -> [Int] {
+        var load = [Int](repeating: 0, count: ranks)
+        for e in routes.joined() { load[expertOwner(e)] += 1 }
+        return routes.map { _ in
+            let r = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+            load[r] += sharedUnits
+            return r
+        }
+    }
 
     /// The vocabulary rows of the LM head rank `r` computes (contiguous, in 128-row blocks).
     public func vocabRows(of r: Int, vocab: Int) -> Range<Int> {

@@ -117,7 +117,7 @@ public final class Transformer: @unchecked Sendable {
         let dim = config.hiddenSize, vocab = config.vocabSize
         let rows = allLogits ? Array(0..<row) : segments.map { $0.rows.upperBound - 1 }
         let part = Profiler.measure("lm_head") { head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] })) }  // [rows, this rank's vocabulary rows]
-        let logits = comm.reduce(part) { parts -> [Float] in  // [rows, vocab]: each row's slices in rank order
+        let logits = comm.reduce(part, everyone: false) { parts -> [Float] in  // [rows, vocab] on the coordinator: each row's slices in rank order
             var out = [Float]()
             out.reserveCapacity(rows.count * vocab)
             for t in 0..<rows.count {

@@ -3,13 +3,14 @@ import Foundation
 /// The communication the model needs between ranks. One primitive — every rank contributes
 /// bytes, every rank receives one combination of all contributions (in rank order) — from which
 /// the rest derive. The combination is deterministic, so all ranks hold bit-identical results;
-/// over MPI the coordinator computes it once and sends only the result back. Model code calls
-/// these at named points and never calls MPI directly.
+/// over MPI the coordinator computes it once and sends only the result back (or keeps it, where
+/// only the coordinator needs it). Model code calls these at named points and never calls MPI directly.
 public protocol Collectives: AnyObject, Sendable {
     var rank: Int { get }
     var size: Int { get }
-    /// `combine(every rank's data, in rank order)`, on every rank.
-    func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8]
+    /// `combine(every rank's data, in rank order)`, on every rank, or with `everyone` false on the
+    /// coordinator alone (the other ranks get `[]`).
+    func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8]
     /// Bytes this rank has sent and received so far.
     var traffic: (sent: Int, received: Int) { get }
 }
@@ -18,10 +19,14 @@ extension Collectives {
     /// Whether this rank is the coordinator (rank 0).
     public var isCoordinator: Bool { rank == 0 }
 
-    /// `merge(every rank's values, in rank order)`, on every rank.
-    public func reduce<T: BitwiseCopyable, R: BitwiseCopyable>(_ values: [T], _ merge: ([[T]]) -> [R]) -> [R] {
+    /// `combine(every rank's data, in rank order)`, on every rank.
+    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { exchange(data, everyone: true, combine: combine) }
+
+    /// `merge(every rank's values, in rank order)`, on every rank, or with `everyone` false on the
+    /// coordinator alone (the other ranks get `[]`).
+    public func reduce<T: BitwiseCopyable, R: BitwiseCopyable>(_ values: [T], everyone: Bool = true, _ merge: ([[T]]) -> [R]) -> [R] {
         if size == 1 { return merge([values]) }
-        let result = Profiler.measure("communication") { exchange(bytes(values)) { parts in bytes(merge(parts.map { elements($0) })) } }
+        let result = Profiler.measure("communication") { exchange(bytes(values), everyone: everyone) { parts in bytes(merge(parts.map { elements($0) })) } }
         return elements(result)
     }
 
@@ -71,7 +76,7 @@ public final class SingleRank: Collectives {
     public init() {}
     public var rank: Int { 0 }
     public var size: Int { 1 }
-    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { combine([data]) }
+    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { combine([data]) }
     public var traffic: (sent: Int, received: Int) { (0, 0) }
 }
 
@@ -112,11 +117,11 @@ public final class ThreadRanks: Collectives, @unchecked Sendable {
 
     public var traffic: (sent: Int, received: Int) { (sent, received) }
 
-    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
         let all = gather(data)
         sent += data.count
         received += all.enumerated().filter { $0.offset != rank }.reduce(0) { $0 + $1.element.count }
-        return combine(all)
+        return everyone || rank == 0 ? combine(all) : []
     }
 
     /// Every rank's data, in rank order, on every rank.

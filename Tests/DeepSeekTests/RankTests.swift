@@ -47,6 +47,11 @@ final class RankTests: XCTestCase {
             let plan = plans[plans[0].owner(of: p)]
             XCTAssertEqual(plan.position(ofLocalRow: plan.localRow(p)), p)
         }
+        // Shared experts go to the rank with the least expert work so far, the lowest on ties.
+        XCTAssertEqual(plans[0].sharedExpertRanks([[0, 1, 2]], sharedUnits: 2), [2])
+        let two = try ShardPlan(rank: 1, ranks: 2, config: config)  // experts 0..<6 and 6..<12
+        XCTAssertEqual(two.sharedExpertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedUnits: 1), [1, 0, 1])
+        XCTAssertEqual(ShardPlan.single(config).sharedExpertRanks([[0, 1, 7], [8, 9, 10]], sharedUnits: 1), [0, 0])
         XCTAssertThrowsError(try ShardPlan(rank: 0, ranks: 13, config: config)) { error in
             XCTAssertTrue("\(error)".contains("13 ranks but only 12 routed experts"), "\(error)")
         }
