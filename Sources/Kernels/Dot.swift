@@ -183,14 +183,15 @@ func dot2x2(_ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ x0: Unsafe
 /// The running sums of a 4 × 4 tile of products between column slices: per product `[token · 4 + row]`
 /// the 8 lane sums and the tail of the blocks so far (`dot2x2`'s `l··` and `tails`).
 struct TileSums {
-    var lanes: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
-                SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
-        = (.init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init(), .init())
+    /// Product `j`'s eight lane sums are half `j % 2` of `pairs[j / 2]` (two products to a
+    /// 16-lane register, so a tile folds its sums in eight registers).
+    var pairs: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+        = (.init(), .init(), .init(), .init(), .init(), .init(), .init(), .init())
     var tails = SIMD16<Float>()
 
     /// The 16 products, each as `dot2x2` finishes one.
     var products: SIMD16<Float> {
-        withUnsafeBytes(of: lanes) { raw in
+        withUnsafeBytes(of: pairs) { raw in
             let l = raw.bindMemory(to: SIMD8<Float>.self)
             var out = SIMD16<Float>()
             for j in 0..<16 { out[j] = horizontalSum(l[j]) }
@@ -209,44 +210,46 @@ func dot4x4(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, strides: (rows
             _ s: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), _ sums: inout TileSums) {
     let d1 = d + strides.rows, d2 = d1 + strides.rows, d3 = d2 + strides.rows
     let x1 = x + strides.tokens, x2 = x1 + strides.tokens, x3 = x2 + strides.tokens
-    var tails = sums.tails
-    defer { sums.tails = tails }
-    withUnsafeMutableBytes(of: &sums.lanes) { raw in
-        let lanes = raw.bindMemory(to: SIMD8<Float>.self)
-        var c = columns.lowerBound, b = c / block
-        while c < columns.upperBound {
-            let end = Swift.min(c + block, columns.upperBound)
-            var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()  // [token][row]
-            var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
-            var p20 = SIMD16<Float>(), p21 = SIMD16<Float>(), p22 = SIMD16<Float>(), p23 = SIMD16<Float>()
-            var p30 = SIMD16<Float>(), p31 = SIMD16<Float>(), p32 = SIMD16<Float>(), p33 = SIMD16<Float>()
-            var i = c
-            while i + 16 <= end {
-                let w0 = load16(d + i), w1 = load16(d1 + i), w2 = load16(d2 + i), w3 = load16(d3 + i)
-                let a = load16(x + i)
-                p00.addProduct(w0, a); p01.addProduct(w1, a); p02.addProduct(w2, a); p03.addProduct(w3, a)
-                let e = load16(x1 + i)
-                p10.addProduct(w0, e); p11.addProduct(w1, e); p12.addProduct(w2, e); p13.addProduct(w3, e)
-                let f = load16(x2 + i)
-                p20.addProduct(w0, f); p21.addProduct(w1, f); p22.addProduct(w2, f); p23.addProduct(w3, f)
-                let g = load16(x3 + i)
-                p30.addProduct(w0, g); p31.addProduct(w1, g); p32.addProduct(w2, g); p33.addProduct(w3, g)
-                i += 16
-            }
-            var tail = SIMD16<Float>()
-            while i < end {
-                let w = SIMD4(d[i], d1[i], d2[i], d3[i])
-                tail += SIMD16(lowHalf: SIMD8(lowHalf: w * x[i], highHalf: w * x1[i]), highHalf: SIMD8(lowHalf: w * x2[i], highHalf: w * x3[i]))
-                i += 1
-            }
-            let scale = SIMD4(s.0[b], s.1[b], s.2[b], s.3[b])
-            @inline(__always) func fold(_ j: Int, _ v: SIMD16<Float>) { lanes[j].addProduct(v.lowHalf + v.highHalf, SIMD8(repeating: scale[j & 3])) }
-            fold(0, p00); fold(1, p01); fold(2, p02); fold(3, p03); fold(4, p10); fold(5, p11); fold(6, p12); fold(7, p13)
-            fold(8, p20); fold(9, p21); fold(10, p22); fold(11, p23); fold(12, p30); fold(13, p31); fold(14, p32); fold(15, p33)
-            let scales = SIMD8(lowHalf: scale, highHalf: scale)
-            tails += tail * SIMD16(lowHalf: scales, highHalf: scales)
-            c = end; b += 1
+    var tails = sums.tails, (q0, q1, q2, q3, q4, q5, q6, q7) = sums.pairs
+    defer { sums.tails = tails; sums.pairs = (q0, q1, q2, q3, q4, q5, q6, q7) }
+    var c = columns.lowerBound, b = c / block
+    while c < columns.upperBound {
+        let end = Swift.min(c + block, columns.upperBound)
+        var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()  // [token][row]
+        var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
+        var p20 = SIMD16<Float>(), p21 = SIMD16<Float>(), p22 = SIMD16<Float>(), p23 = SIMD16<Float>()
+        var p30 = SIMD16<Float>(), p31 = SIMD16<Float>(), p32 = SIMD16<Float>(), p33 = SIMD16<Float>()
+        var i = c
+        while i + 16 <= end {
+            let w0 = load16(d + i), w1 = load16(d1 + i), w2 = load16(d2 + i), w3 = load16(d3 + i)
+            let a = load16(x + i)
+            p00.addProduct(w0, a); p01.addProduct(w1, a); p02.addProduct(w2, a); p03.addProduct(w3, a)
+            let e = load16(x1 + i)
+            p10.addProduct(w0, e); p11.addProduct(w1, e); p12.addProduct(w2, e); p13.addProduct(w3, e)
+            let f = load16(x2 + i)
+            p20.addProduct(w0, f); p21.addProduct(w1, f); p22.addProduct(w2, f); p23.addProduct(w3, f)
+            let g = load16(x3 + i)
+            p30.addProduct(w0, g); p31.addProduct(w1, g); p32.addProduct(w2, g); p33.addProduct(w3, g)
+            i += 16
         }
+        var tail = SIMD16<Float>()
+        while i < end {
+            let w = SIMD4(d[i], d1[i], d2[i], d3[i])
+            tail += SIMD16(lowHalf: SIMD8(lowHalf: w * x[i], highHalf: w * x1[i]), highHalf: SIMD8(lowHalf: w * x2[i], highHalf: w * x3[i]))
+            i += 1
+        }
+        let scale = SIMD4(s.0[b], s.1[b], s.2[b], s.3[b])
+        let s01 = SIMD16(lowHalf: SIMD8(repeating: scale[0]), highHalf: SIMD8(repeating: scale[1]))
+        let s23 = SIMD16(lowHalf: SIMD8(repeating: scale[2]), highHalf: SIMD8(repeating: scale[3]))
+        /// Both products' lane sums (halves added) times their rows' scales, into one pair.
+        @inline(__always) func fold(_ q: inout SIMD16<Float>, _ u: SIMD16<Float>, _ v: SIMD16<Float>, _ scales: SIMD16<Float>) {
+            q.addProduct(SIMD16(lowHalf: u.lowHalf, highHalf: v.lowHalf) + SIMD16(lowHalf: u.highHalf, highHalf: v.highHalf), scales)
+        }
+        fold(&q0, p00, p01, s01); fold(&q1, p02, p03, s23); fold(&q2, p10, p11, s01); fold(&q3, p12, p13, s23)
+        fold(&q4, p20, p21, s01); fold(&q5, p22, p23, s23); fold(&q6, p30, p31, s01); fold(&q7, p32, p33, s23)
+        let scales = SIMD8(lowHalf: scale, highHalf: scale)
+        tails += tail * SIMD16(lowHalf: scales, highHalf: scales)
+        c = end; b += 1
     }
 }
 
