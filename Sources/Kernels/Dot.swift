@@ -85,7 +85,7 @@ let prefetchDistance = 4096
 /// Decode tokens/s on 16 Xeon cores, two samples each in one run: 8 KB 81.1 / 81.9, 16 KB 78.8 /
 /// 86.4, 24 KB 83.0 / 88.0 (also the fastest MoE passes), 32 KB 80.6 / 83.9, 48 KB 85.7 / 86.3; in
 /// another run half of four rows ahead lost 12 % against four rows ahead, twice that gained 4 %.
-let rowsAhead = 24 << 10
+let fourRowPrefetchDistance = 24 << 10
 
 /// A whole FP8 row against `x` (× 2^-8): each 128-column block's lane sums and tail (`dotParts`)
 /// times the block's scale, kept in 8 lanes until one horizontal sum. One out-of-line call per
@@ -103,10 +103,10 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
 /// Four FP8 rows `stride` bytes apart that share one row of block scales, against `x`: four
 /// `fp8RowDot`s in one pass, each bit for bit. A single accumulator chain holds a core to one FMA
 /// per latency (about 10 GB/s of FP8); four independent chains overlap it. Each row prefetches
-/// `rowsAhead` bytes ahead.
+/// `fourRowPrefetchDistance` bytes ahead.
 @inline(never)
 func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>) -> SIMD4<Float> {
-    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride
+    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride, ahead = fourRowPrefetchDistance
     var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
     var tails = SIMD4<Float>()
     var c = 0, b = 0
@@ -116,7 +116,7 @@ func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float
         var i = c
         while i + 16 <= end {
             if i & 63 == 0 {
-                cprefetch(w + i + rowsAhead); cprefetch(w1 + i + rowsAhead); cprefetch(w2 + i + rowsAhead); cprefetch(w3 + i + rowsAhead)
+                cprefetch(w + i + ahead); cprefetch(w1 + i + ahead); cprefetch(w2 + i + ahead); cprefetch(w3 + i + ahead)
             }
             let xv = load16(x + i)
             a0.addProduct(fp8x16(w + i), xv); a1.addProduct(fp8x16(w1 + i), xv)
