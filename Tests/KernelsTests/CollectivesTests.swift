@@ -15,6 +15,14 @@ final class CollectivesTests: XCTestCase {
         for r in results { XCTAssertEqual(r, [[1], [2, 2], [3, 3, 3], [3, 3], [7, 8]]) }
     }
 
+    /// A reduce for the coordinator alone: it gets the merge, the other ranks `[]`.
+    func testCoordinatorOnlyReduce() throws {
+        let results = try ThreadRanks.run(3) { comm -> [Int32] in
+            comm.reduce([Int32(comm.rank + 1)], everyone: false) { parts in parts.flatMap { $0 }.map { $0 * 10 } }
+        }
+        XCTAssertEqual(results, [[10, 20, 30], [], []])
+    }
+
     func testSingleRankPassesThrough() {
         let comm = SingleRank()
         XCTAssertEqual(comm.allReduceSum([1.5, 2]), [1.5, 2])
