@@ -20,8 +20,16 @@ model=${DSA_HOME:-$HOME/.cache/swiftdsa}/models/preset-bench-mini gguf=$work/mod
 mkdir -p $work bench-results
 
 # 1. llama.cpp: source from PyPI, then llama-bench alone
-if [ ! -d "$src" ]; then
-  python3 -m pip download -q --no-deps --no-binary :all: "llama-cpp-python==$version" -d $work
+if [ ! -d "$src" ]; then  # the sdist itself, from PyPI's simple index (`pip download` would first build its metadata)
+  python3 - "$version" "$work" <<'EOF'
+import json, sys, urllib.request
+version, work = sys.argv[1:]
+index = urllib.request.Request("https://pypi.org/simple/llama-cpp-python/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+name = f"llama_cpp_python-{version}.tar.gz"
+url = next((f["url"] for f in json.load(urllib.request.urlopen(index))["files"] if f["filename"] == name), None)
+if url is None: sys.exit(f"launch/compare-llamacpp.sh: PyPI has no {name} (set LLAMA_CPP_PYTHON to a published version)")
+urllib.request.urlretrieve(url, f"{work}/{name}")
+EOF
   tar xzf "$work/llama_cpp_python-$version.tar.gz" -C $work
   mv "$work/llama_cpp_python-$version" "$work/llama-cpp-python-$version"
 fi
