@@ -37,6 +37,18 @@ struct MLP: Sendable {
         return weightedSwiGLUs(x, dim: dim, [job(allOf: x.count / dim)]).map(Float.init)
     }
 
+    /// `[T, dim] → [T, dim]` with the work split over ranks: each rank computes its 128-row blocks
+    /// of the hidden layer (gate, up, activation) and of the output (down), gathered in rank order —
+    /// the values one rank computes alone, each weight row read by one rank.
+    func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
+        guard comm.size > 1 else { return self(x) }
+        let t = x.count / gate.weight.cols
+        let mine = { (m: Matrix) in m.rows(ShardPlan.rowBlocks(of: comm.rank, ranks: comm.size, count: m.rows)) }
+        let gu = linears([(x, mine(gate.weight)), (x, mine(up.weight))])
+        let hidden = joinColumns(comm.allGather(zip(gu[0], gu[1]).map(swiGLU)), rows: t)  // [T, inter]
+        return joinColumns(comm.allGather(linear(hidden, mine(down.weight))), rows: t)
+    }
+
     /// This MLP over `tokens` of a batch, its outputs weighted (for `weightedSwiGLUs`).
     func job(tokens: [Int], weights: [Float]) -> SwiGLUJob {
         SwiGLUJob(gate: gate.weight, up: up.weight, down: down.weight, tokens: tokens, weights: weights)
@@ -47,6 +59,19 @@ struct MLP: Sendable {
 
     /// The weights one token reads.
     var matrices: [Matrix] { [gate.weight, up.weight, down.weight] }
+}
+
+/// `[rows, Σ widths]` from each part's `[rows, width]`, each row's slices in part order.
+func joinColumns(_ parts: [[Float]], rows: Int) -> [Float] {
+    var out = [Float]()
+    out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for r in 0..<rows {
+        for p in parts {
+            let width = p.count / rows
+            out += p[(r * width)..<((r + 1) * width)]
+        }
+    }
+    return out
 }
 
 /// Token embedding table `[vocab, dim]`.

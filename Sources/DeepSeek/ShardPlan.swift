@@ -40,10 +40,14 @@ public struct ShardPlan: Sendable, Equatable {
         }
     }
 
-    /// The vocabulary rows of the LM head rank `r` computes (contiguous, in 128-row blocks).
-    public func vocabRows(of r: Int, vocab: Int) -> Range<Int> {
-        let blocks = (vocab + 127) / 128
-        return min(vocab, (r * blocks / ranks) * 128)..<min(vocab, ((r + 1) * blocks / ranks) * 128)
+    /// The vocabulary rows of the LM head rank `r` computes.
+    public func vocabRows(of r: Int, vocab: Int) -> Range<Int> { Self.rowBlocks(of: r, ranks: ranks, count: vocab) }
+
+    /// Rank `r` of `ranks`' contiguous share of `count` rows, in whole 128-row blocks (shares differ
+    /// by at most one block): the LM head's vocabulary, a dense MLP's rows.
+    public static func rowBlocks(of r: Int, ranks: Int, count: Int) -> Range<Int> {
+        let blocks = (count + 127) / 128
+        return min(count, (r * blocks / ranks) * 128)..<min(count, ((r + 1) * blocks / ranks) * 128)
     }
 
     /// The rank that caches position `p`.

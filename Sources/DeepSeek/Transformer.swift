@@ -24,7 +24,7 @@ struct Block: Sendable {
         let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)
         for i in x.indices { x[i] += a[i] }
         let f = ffnNorm(x)
-        let m = moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f) }
+        let m = moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) }
         for i in x.indices { x[i] += m[i] }
         return x
     }
@@ -117,17 +117,7 @@ public final class Transformer: @unchecked Sendable {
         let dim = config.hiddenSize, vocab = config.vocabSize
         let rows = allLogits ? Array(0..<row) : segments.map { $0.rows.upperBound - 1 }
         let part = Profiler.measure("lm_head") { head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] })) }  // [rows, this rank's vocabulary rows]
-        let logits = comm.reduce(part, everyone: false) { parts -> [Float] in  // [rows, vocab] on the coordinator: each row's slices in rank order
-            var out = [Float]()
-            out.reserveCapacity(rows.count * vocab)
-            for t in 0..<rows.count {
-                for p in parts {
-                    let width = p.count / rows.count
-                    out += p[(t * width)..<((t + 1) * width)]
-                }
-            }
-            return out
-        }
+        let logits = comm.reduce(part, everyone: false) { joinColumns($0, rows: rows.count) }  // [rows, vocab] on the coordinator
         guard comm.isCoordinator else { return Array(repeating: [], count: batch.count) }
         var offset = 0
         return segments.map { seg in

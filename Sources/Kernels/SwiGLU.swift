@@ -11,6 +11,10 @@ public struct SwiGLUJob {
     }
 }
 
+/// `silu(gate) · up`, the activation of every SwiGLU feed-forward.
+@inline(__always)
+public func swiGLU(_ gate: Float, _ up: Float) -> Float { gate / (1 + exp(-gate)) * up }
+
 /// `Σ_j weights_j[i] · SwiGLU_j(x[tokens_j[i]])` for every token of `x` (`[T, dim]`), in fp64 with the
 /// jobs added in order. Two parallel passes over the weights (every gate and up projection, then
 /// every down projection); gathering the inputs, the activation and the weighted sum run on the
@@ -37,7 +41,7 @@ public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Dou
     }
     linears(projections)
     Parallel.forRanges(hiddenAt.last!, minPerTask: 1024) { range in
-        for i in range { gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] }  // silu(gate) ⊙ up
+        for i in range { gate[i] = swiGLU(gate[i], up[i]) }
     }
     linears(jobs.indices.map { j in (UnsafePointer(gate + hiddenAt[j]), jobs[j].tokens.count, jobs[j].down, out + firstRow[j] * dim) })
     var y = [Double](repeating: 0, count: x.count)
@@ -62,7 +66,7 @@ public func naiveWeightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) ->
         for (t, w) in zip(job.tokens, job.weights) {
             let input = Array(x[(t * dim)..<((t + 1) * dim)])
             let g = naiveLinear(input, job.gate), u = naiveLinear(input, job.up)
-            let o = naiveLinear(zip(g, u).map { $0 / (1 + exp(-$0)) * $1 }, job.down)
+            let o = naiveLinear(zip(g, u).map(swiGLU), job.down)
             for d in 0..<dim { y[t * dim + d] += Double(w * o[d]) }
         }
     }

@@ -49,16 +49,21 @@ struct Inspect: ParsableCommand {
             guard let r = name.range(of: ".mlp.experts.") else { return nil }
             return Int(name[r.upperBound...].prefix { $0.isNumber })
         }
-        let replicated = used.filter { expert($0.name) == nil && $0.name != "lm_head.weight" }.reduce(0) { $0 + $1.byteCount }
+        func denseRows(_ t: TensorInfo) -> Int? {  // a dense MLP's tensor: the weight rows it covers (split over ranks)
+            guard [".mlp.gate_proj.", ".mlp.up_proj.", ".mlp.down_proj."].contains(where: t.name.contains), let rows = t.shape.first else { return nil }
+            return t.name.hasSuffix("_scale_inv") ? rows * 128 : rows
+        }
+        let replicated = used.filter { expert($0.name) == nil && denseRows($0) == nil && $0.name != "lm_head.weight" }.reduce(0) { $0 + $1.byteCount }
         let headRowBytes = (ckpt.tensors["lm_head.weight"]?.byteCount ?? 0) / c.vocabSize
         let cache = KVCache(config: c, options: InferenceOptions(), capacity: 1)
         print("plan        \(ranks) rank(s); experts in contiguous ranges; KV pages of \(ShardPlan.pageSize) positions dealt round-robin;")
-        print("            replicated weights \(mib(replicated)) MiB per rank (shared experts included: each token's run on the least-loaded rank); LM head split by vocabulary; KV \(cache.bytesPerPosition) B/position (bf16)")
+        print("            replicated weights \(mib(replicated)) MiB per rank (shared experts included: each token's run on the least-loaded rank); dense MLPs split by rows, LM head by vocabulary; KV \(cache.bytesPerPosition) B/position (bf16)")
         print("rank  experts      expert MiB  vocabulary rows   total weights MiB  share of KV positions")
         for p in plans {
             let own = used.filter { expert($0.name).map(p.experts.contains) ?? false }.reduce(0) { $0 + $1.byteCount }
             let vocab = p.vocabRows(of: p.rank, vocab: c.vocabSize)
-            let total = replicated + own + vocab.count * headRowBytes
+            let dense = used.compactMap { t in denseRows(t).map { t.byteCount * ShardPlan.rowBlocks(of: p.rank, ranks: ranks, count: $0).count / $0 } }.reduce(0, +)
+            let total = replicated + own + dense + vocab.count * headRowBytes
             print(String(format: "%4d  %4d..<%-4d  %10.1f  %6d..<%-6d  %17.1f  1/%d (page p on rank p mod %d)", p.rank, p.experts.lowerBound,
                          p.experts.upperBound, Double(own) / 1048576, vocab.lowerBound, vocab.upperBound, Double(total) / 1048576, ranks, ranks))
         }

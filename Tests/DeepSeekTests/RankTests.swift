@@ -47,6 +47,9 @@ final class RankTests: XCTestCase {
             let plan = plans[plans[0].owner(of: p)]
             XCTAssertEqual(plan.position(ofLocalRow: plan.localRow(p)), p)
         }
+        // Row shares (the LM head's vocabulary, a dense MLP's rows) in whole 128-row blocks.
+        XCTAssertEqual((0..<2).map { ShardPlan.rowBlocks(of: $0, ranks: 2, count: 200) }, [0..<128, 128..<200])
+        XCTAssertEqual((0..<3).map { ShardPlan.rowBlocks(of: $0, ranks: 3, count: 128) }, [0..<0, 0..<0, 0..<128])
         // Shared experts go to the rank with the least expert work so far, the lowest on ties.
         XCTAssertEqual(plans[0].sharedExpertRanks([[0, 1, 2]], sharedUnits: 2), [2])
         let two = try ShardPlan(rank: 1, ranks: 2, config: config)  // experts 0..<6 and 6..<12
