@@ -45,7 +45,7 @@ struct MLP: Sendable {
         let t = x.count / gate.weight.cols
         let mine = { (m: Matrix) in m.rows(ShardPlan.rowBlocks(of: comm.rank, ranks: comm.size, count: m.rows)) }
         let gu = linears([(x, mine(gate.weight)), (x, mine(up.weight))])
-        let hidden = joinColumns(comm.allGather(zip(gu[0], gu[1]).map(swiGLU)), rows: t)  // [T, inter]
+        let hidden = joinColumns(comm.allGather(swiGLU(gu[0], gu[1])), rows: t)  // [T, inter]
         return joinColumns(comm.allGather(linear(hidden, mine(down.weight))), rows: t)
     }
 

@@ -15,6 +15,22 @@ public struct SwiGLUJob {
 @inline(__always)
 public func swiGLU(_ gate: Float, _ up: Float) -> Float { gate / (1 + exp(-gate)) * up }
 
+/// `swiGLU` of each pair of `gate` and `up`, over the workers.
+public func swiGLU(_ gate: [Float], _ up: [Float]) -> [Float] {
+    precondition(gate.count == up.count)
+    guard !gate.isEmpty else { return [] }
+    var out = gate
+    out.withUnsafeMutableBufferPointer { g in up.withUnsafeBufferPointer { u in swiGLU(g.baseAddress!, u.baseAddress!, count: g.count) } }
+    return out
+}
+
+/// `gate[i] = swiGLU(gate[i], up[i])` for `i < count`, over the workers.
+func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    Parallel.forRanges(count, minPerTask: 1024) { range in
+        for i in range { gate[i] = swiGLU(gate[i], up[i]) }
+    }
+}
+
 /// `Σ_j weights_j[i] · SwiGLU_j(x[tokens_j[i]])` for every token of `x` (`[T, dim]`), in fp64 with the
 /// jobs added in order. Two parallel passes over the weights (every gate and up projection, then
 /// every down projection); gathering the inputs, the activation and the weighted sum run on the
@@ -40,9 +56,7 @@ public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Dou
         projections += [(input, job.tokens.count, job.gate, gate + hiddenAt[j]), (input, job.tokens.count, job.up, up + hiddenAt[j])]
     }
     linears(projections)
-    Parallel.forRanges(hiddenAt.last!, minPerTask: 1024) { range in
-        for i in range { gate[i] = swiGLU(gate[i], up[i]) }
-    }
+    swiGLU(gate, up, count: hiddenAt.last!)
     linears(jobs.indices.map { j in (UnsafePointer(gate + hiddenAt[j]), jobs[j].tokens.count, jobs[j].down, out + firstRow[j] * dim) })
     var y = [Double](repeating: 0, count: x.count)
     y.withUnsafeMutableBufferPointer { y in
