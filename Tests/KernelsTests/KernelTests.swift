@@ -7,6 +7,18 @@ final class KernelTests: XCTestCase {
 
     func randomValues(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) } }
 
+    /// Runs `body(wide)` with the register tiles off, then on (and `threads` workers when given),
+    /// restoring both settings after.
+    func inEachTileMode(threads: Int? = nil, _ body: (Bool) -> Void) {
+        let savedThreads = Parallel.threads, savedWide = Tiles.wide
+        defer { Parallel.threads = savedThreads; Tiles.wide = savedWide }
+        if let threads { Parallel.threads = threads }
+        for wide in [false, true] {
+            Tiles.wide = wide
+            body(wide)
+        }
+    }
+
     func fp8Matrix(rows: Int, cols: Int) -> Matrix {
         let codes = (0..<(rows * cols)).map { _ in FP8.encode(Float.random(in: -300...300, using: &rng)) }
         let buffer = OwnedBuffer(bytes: codes.count)
@@ -46,10 +58,7 @@ final class KernelTests: XCTestCase {
     /// The prefill path (register tiles of 2 × 2 and, where built for AVX-512, 4 × 4 rows × tokens)
     /// sums each output exactly as the one-token path; both tile sizes are checked on any machine.
     func testManyTokensEqualOneTokenAtATimeBitForBit() {
-        let built = Tiles.wide
-        defer { Tiles.wide = built }
-        for wide in [false, true] {
-            Tiles.wide = wide
+        inEachTileMode { wide in
             for (rows, cols) in [(5, 17), (130, 200), (129, 1000), (8, 2048), (46, 2816)] {
                 let matrices = [fp8Matrix(rows: rows, cols: cols), halfMatrix(rows: rows, cols: cols, format: .bf16),
                                 Matrix(rows: rows, cols: cols, values: randomValues(rows * cols))]
@@ -191,11 +200,7 @@ final class KernelTests: XCTestCase {
     /// Two heads take the four-keys path; eight (on one worker) the four-heads path, with and
     /// without the wide tiles.
     func testLatentAttentionScoresFourKeysAtATimeAsOneByOne() {
-        let threads = Parallel.threads, wide = Tiles.wide
-        Parallel.threads = 1
-        defer { Parallel.threads = threads; Tiles.wide = wide }
-        for tiles in [false, true] {
-            Tiles.wide = tiles
+        inEachTileMode(threads: 1) { _ in
             for heads in [2, 8] { checkLatentAttentionAsOneByOne(heads: heads) }
         }
     }
@@ -229,11 +234,7 @@ final class KernelTests: XCTestCase {
     /// Several queries over causal prefixes in one pass equal each query alone, bit for bit (with
     /// four heads on three workers, the queries together take the four-heads path, each alone not).
     func testLatentAttentionOfManyQueriesEqualsEachAlone() {
-        let threads = Parallel.threads, wide = Tiles.wide
-        Parallel.threads = 3
-        defer { Parallel.threads = threads; Tiles.wide = wide }
-        for tiles in [false, true] {
-            Tiles.wide = tiles
+        inEachTileMode(threads: 3) { _ in
             for heads in [3, 4] { checkManyQueriesEqualEachAlone(heads: heads) }
         }
     }
@@ -278,8 +279,7 @@ final class KernelTests: XCTestCase {
     /// Keys four at a time (and heads four at a time with the wide tiles) score bit for bit as one
     /// key and one head at a time with `dotF32`.
     func testIndexScoresInTilesEqualOneByOne() {
-        let heads = 6, dim = 40, n = 23, wide = Tiles.wide
-        defer { Tiles.wide = wide }
+        let heads = 6, dim = 40, n = 23
         let keys = PackedRows(format: .f32, width: dim, capacity: n, block: dim)
         for s in 0..<n { keys.set(s, randomValues(dim)[...]) }
         let q = randomValues(heads * dim), w = randomValues(heads)
@@ -290,8 +290,7 @@ final class KernelTests: XCTestCase {
                 for j in 0..<heads { expected[s] += w[j] * max(dotF32(qp.baseAddress! + j * dim, k, dim), 0) }
             }
         }
-        for tiles in [false, true] {
-            Tiles.wide = tiles
+        inEachTileMode { tiles in
             XCTAssertEqual(indexScores(q: q, headWeights: w, keys: keys, count: n), expected, "wide tiles \(tiles)")
         }
     }
