@@ -22,12 +22,14 @@ struct Indexer: Sendable {
     }
 
     /// Caches the keys of this rank's `positions` and returns, per query, the selected positions
-    /// (ascending, over all ranks), or nil when every visible position is selected.
-    /// `x`: `[T, dim]` normed hidden states; `qr`: `[T, q_lora_rank]`.
-    func callAsFunction(_ x: [Float], _ qr: [Float], positions: Range<Int>, layer: Int, cache: KVCache,
-                        rope: Rope, comm: Collectives) -> [[Int32]?] {
+    /// (ascending, over all ranks), or nil when every visible position is selected. The projections
+    /// run with the attention's (`MLA`): `keys` is `wk(x)` (`[T, headDim]`); `queries`, `wq_b(qr)`
+    /// (`[T, heads·headDim]`), and `weights`, `weights_proj(x)` (`[T, heads]`), are there when a
+    /// query is past `index_topk`.
+    func callAsFunction(keys kx: [Float], queries: [Float]?, weights: [Float]?, positions: Range<Int>, layer: Int,
+                        cache: KVCache, rope: Rope, comm: Collectives) -> [[Int32]?] {
         let t = positions.count, plan = cache.plan, keys = cache.indexKeys[layer], fp8 = cache.options.indexer == .fp8
-        var k = layerNorm(wk(x), weight: kNormWeight, bias: kNormBias, eps: 1e-6)  // [T, headDim]
+        var k = layerNorm(kx, weight: kNormWeight, bias: kNormBias, eps: 1e-6)  // [T, headDim]
         for i in 0..<t where cache.owns(positions.lowerBound + i) {
             let p = positions.lowerBound + i
             rope.applyHalfSplit(&k, offset: i * headDim, position: p)
@@ -37,8 +39,8 @@ struct Indexer: Sendable {
         let sparse = (0..<t).filter { positions.lowerBound + $0 + 1 > selectCount }
         guard !sparse.isEmpty else { return Array(repeating: nil, count: t) }
 
-        var q = wqB(qr)  // [T, heads, headDim]
-        let w = weightsProj(x)  // [T, heads]
+        var q = queries!  // [T, heads, headDim]
+        let w = weights!  // [T, heads]
         let headScale = 1 / (Float(heads).squareRoot() * Float(headDim).squareRoot())
         var local = [Int32]()  // per sparse query: count, positions, score bit patterns of this rank's top-k
         for i in sparse {

@@ -11,6 +11,13 @@ public struct Linear: Sendable {
     func callAsFunction(_ x: [Float]) -> [Float] { linear(x, weight) }
 }
 
+/// Each present linear of `x` (`[T, in] → [T, out]`, nil where absent), in one parallel pass over
+/// all their rows: projections that share an input cost one dispatch, not one each.
+func project(_ x: [Float], _ linears: [Linear?]) -> [[Float]?] {
+    var outs = Kernels.linears(x, linears.compactMap { $0?.weight }).makeIterator()
+    return linears.map { $0 == nil ? nil : outs.next() }
+}
+
 /// Root-mean-square norm with a learned scale.
 struct RMSNorm: Sendable {
     let weight: [Float]
@@ -44,7 +51,7 @@ struct MLP: Sendable {
         guard comm.size > 1 else { return self(x) }
         let t = x.count / gate.weight.cols
         let mine = { (m: Matrix) in m.rows(ShardPlan.rowBlocks(of: comm.rank, ranks: comm.size, count: m.rows)) }
-        let gu = linears([(x, mine(gate.weight)), (x, mine(up.weight))])
+        let gu = linears(x, [mine(gate.weight), mine(up.weight)])
         let hidden = joinColumns(comm.allGather(swiGLU(gu[0], gu[1])), rows: t)  // [T, inter]
         return joinColumns(comm.allGather(linear(hidden, mine(down.weight))), rows: t)
     }

@@ -51,9 +51,15 @@ struct MLA: Sendable {
     /// positions, attends over the selected positions it holds, and merges the ranks' partials.
     func callAsFunction(_ x: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
         let t = x.count / wkvA.weight.cols, qkDim = nope + ropeDim
-        let qr = wqA.map { qNorm!($0(x)) } ?? x                  // [T, q_lora_rank]
-        var q = wqB(qr)                                          // [T, heads, nope + rope]
-        let kv = wkvA(x)                                         // [T, latent + rope]
+        // The indexer's projections join the attention's that share their input.
+        let sparse = { (seg: Segment) in seg.cache.options.attention == .sparse }
+        let index = segments.contains(where: sparse) ? indexer : nil
+        let scores = index.map { ix in segments.contains { sparse($0) && $0.positions.upperBound > ix.selectCount } } ?? false
+        let ofX = project(x, [wkvA, wqA, index?.wk, scores ? index?.weightsProj : nil])
+        let kv = ofX[0]!                                         // [T, latent + rope]
+        let qr = ofX[1].map { qNorm!($0) } ?? x                  // [T, q_lora_rank]
+        let ofQr = project(qr, [wqB, scores ? index?.wqB : nil])
+        var q = ofQr[0]!                                         // [T, heads, nope + rope]
         let cLatent = kvNorm(kv.chunks(t, of: latent + ropeDim, taking: 0..<latent))  // [T, latent]
         var kRope = kv.chunks(t, of: latent + ropeDim, taking: latent..<(latent + ropeDim))  // [T, rope]
         var selected = [[Int32]?](repeating: nil, count: t)
@@ -67,8 +73,9 @@ struct MLA: Sendable {
                 cache.latent[layer].set(cache.plan.localRow(p), cLatent[(i * latent)..<((i + 1) * latent)])
                 cache.rope[layer].set(cache.plan.localRow(p), kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
             }
-            if let indexer, cache.options.attention == .sparse {
-                let picks = indexer(seg.slice(x), seg.slice(qr), positions: seg.positions, layer: layer, cache: cache, rope: rope, comm: comm)
+            if let index, sparse(seg) {
+                let picks = index(keys: seg.slice(ofX[2]!), queries: ofQr[1].map(seg.slice), weights: ofX[3].map(seg.slice),
+                                  positions: seg.positions, layer: layer, cache: cache, rope: rope, comm: comm)
                 selected.replaceSubrange(seg.rows, with: picks)
             }
         }

@@ -89,23 +89,23 @@ func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: Unsa
     }
 }
 
-/// Several independent linears in one parallel pass over all their rows (the experts of a MoE
-/// layer, an MLP's gate and up projections): `linears(jobs)[j]` equals `linear(jobs[j].x, jobs[j].w)`
-/// bit for bit, with one dispatch instead of one per matrix.
-public func linears(_ jobs: [(x: [Float], w: Matrix)]) -> [[Float]] {
-    let tokens = jobs.map { $0.x.count / $0.w.cols }
-    let xOffsets = offsets(jobs.map(\.x.count)), yOffsets = offsets(zip(tokens, jobs).map { $0 * $1.w.rows })
-    let xs = UnsafeMutablePointer<Float>.allocate(capacity: xOffsets.last!), ys = UnsafeMutablePointer<Float>.allocate(capacity: yOffsets.last!)
-    defer { xs.deallocate(); ys.deallocate() }
-    for (j, job) in jobs.enumerated() { job.x.withUnsafeBufferPointer { (xs + xOffsets[j]).update(from: $0.baseAddress!, count: $0.count) } }
-    linears(jobs.indices.map { (UnsafePointer(xs + xOffsets[$0]), tokens[$0], jobs[$0].w, ys + yOffsets[$0]) })
-    return jobs.indices.map { Array(UnsafeBufferPointer(start: ys + yOffsets[$0], count: yOffsets[$0 + 1] - yOffsets[$0])) }
+/// Several linears of one input `x` (`[T, in]`) in one parallel pass over all their rows (an MLP's
+/// gate and up projections, the attention's projections of the hidden state): `linears(x, ws)[j]`
+/// equals `linear(x, ws[j])` bit for bit, with one dispatch instead of one per matrix.
+public func linears(_ x: [Float], _ ws: [Matrix]) -> [[Float]] {
+    guard let cols = ws.first?.cols else { return [] }
+    let m = x.count / cols, yOffsets = offsets(ws.map { m * $0.rows })
+    let ys = UnsafeMutablePointer<Float>.allocate(capacity: yOffsets.last!)
+    defer { ys.deallocate() }
+    x.withUnsafeBufferPointer { x in linears(ws.indices.map { (x.baseAddress!, m, ws[$0], ys + yOffsets[$0]) }) }
+    return ws.indices.map { Array(UnsafeBufferPointer(start: ys + yOffsets[$0], count: yOffsets[$0 + 1] - yOffsets[$0])) }
 }
 
-/// The pointer form of `linears`: `y = x · wᵀ` for each job (`x` is `[tokens, w.cols]`, `y` `[tokens, w.rows]`).
+/// The pointer form of `linears`, each job with its own input: `y = x · wᵀ` (`x` is `[tokens, w.cols]`,
+/// `y` `[tokens, w.rows]`; the experts of a MoE layer).
 func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
     // Pieces of about equal work (rows × tokens), starting on multiples of 8 within each matrix.
-    let work = jobs.reduce(0) { $0 + $1.w.rows * $1.tokens } / Swift.max(1, Parallel.threads * 4)
+    let work = jobs.reduce(0) { $0 + $1.w.rows * $1.tokens } / Swift.max(1, Parallel.threads * Parallel.tasksPerThread)
     let pieces = jobs.indices.flatMap { j in
         let rows = Swift.max(8, (work / Swift.max(jobs[j].tokens, 1) + 7) / 8 * 8)
         return stride(from: 0, to: jobs[j].w.rows, by: rows).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + rows)) }

@@ -29,7 +29,7 @@ public func measureReadBandwidth(bytes: Int = 1 << 30, runs: Int = 5) -> Double 
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { buffer.deallocate() }
     Parallel.forRanges(count) { range in for i in range { buffer[i] = Float(i & 7) } }  // first touch by the workers
-    let tasks = Parallel.threads * 4
+    let tasks = Parallel.threads * Parallel.tasksPerThread
     return bestReadBandwidth(bytes: count * 4, runs: runs) { sums in
         Parallel.forRanges(count, align: 16) { range in sums[range.lowerBound * tasks / count] = readSum(buffer, range) }
     }
