@@ -210,7 +210,7 @@ public func gatherKeys(latent: PackedRows, rope: PackedRows, rows: [Int32]) -> [
     let width = latent.width + rope.width, n = rows.count
     return [Float](unsafeUninitializedCapacity: n * width) { buf, count in
         let b = buf.baseAddress!
-        Parallel.forRanges(n, minPerTask: 64) { range in
+        Parallel.forRanges(n, minPerTask: 16) { range in
             for i in range {
                 latent.decode(Int(rows[i]), into: b + i * width)
                 rope.decode(Int(rows[i]), into: b + i * width + latent.width)

@@ -104,10 +104,10 @@ public func linears(_ x: [Float], _ ws: [Matrix]) -> [[Float]] {
 /// The pointer form of `linears`, each job with its own input: `y = x · wᵀ` (`x` is `[tokens, w.cols]`,
 /// `y` `[tokens, w.rows]`; the experts of a MoE layer).
 func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
-    // Pieces of about equal work (rows × tokens), starting on multiples of 8 within each matrix.
-    let work = jobs.reduce(0) { $0 + $1.w.rows * $1.tokens } / Swift.max(1, Parallel.threads * Parallel.tasksPerThread)
+    // Pieces of about equal work (rows × tokens × columns), starting on multiples of 8 within each matrix.
+    let work = jobs.reduce(0) { $0 + $1.w.rows * $1.tokens * $1.w.cols } / Swift.max(1, Parallel.threads * Parallel.tasksPerThread)
     let pieces = jobs.indices.flatMap { j in
-        let rows = Swift.max(8, (work / Swift.max(jobs[j].tokens, 1) + 7) / 8 * 8)
+        let rows = Swift.max(8, (work / Swift.max(jobs[j].tokens * jobs[j].w.cols, 1) + 7) / 8 * 8)
         return stride(from: 0, to: jobs[j].w.rows, by: rows).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + rows)) }
     }
     Parallel.forEach(pieces.count) { p in
