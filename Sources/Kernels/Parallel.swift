@@ -39,37 +39,53 @@ public enum Parallel {
     }
 }
 
-/// `size - 1` threads that, with the caller, claim the tasks of each job from a shared counter: a
-/// job is published by bumping `generation`, and every worker acknowledges it in `done` once it
-/// finds no task left, so no worker still claims when the next job resets the counter. The three
-/// counters sit on cache lines of their own, and every spin-wait `pause`s.
+/// `size - 1` threads that, with the caller, run the tasks of each job: participant `p` (the
+/// caller is 0) owns the `p`-th contiguous share of the tasks and claims them from a counter of its
+/// own, then takes what is left of the others' shares — so claims are uncontended (an atomic add on
+/// a line other cores are polling costs about 0.2 µs on a 16-core Xeon, and a job of 128 empty
+/// tasks took 26 µs with one shared counter) and each core streams one contiguous range of the
+/// weights. A job is published by bumping `generation`, and every worker acknowledges it in `done`
+/// once it finds no task left, so no worker still claims when the next job resets the counters.
+/// Every counter sits on a cache line of its own, and every spin-wait `pause`s.
 final class WorkerPool: @unchecked Sendable {
     let size: Int
-    private let generation = LineCounter(), next = LineCounter(), done = LineCounter()
+    private let generation = LineCounter(), done = LineCounter()
+    private let next: UnsafeMutablePointer<Atomic<Int>>  // participant p's next task at next[p · 8]: a line each
     private var job: ((Int) -> Void)?, tasks = 0, stopping = false
     private let sleep = NSCondition()
     private var sleepers = 0
 
     init(size: Int) {
         self.size = size
-        for _ in 1..<size { Thread { [self] in loop() }.start() }
+        next = UnsafeMutableRawPointer.allocate(byteCount: size * 64, alignment: 64).bindMemory(to: Atomic<Int>.self, capacity: size * 8)
+        for p in 0..<size { (next + p * 8).initialize(to: Atomic(0)) }
+        for p in 1..<size { Thread { [self] in loop(p) }.start() }
     }
+
+    deinit { next.deallocate() }
 
     /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread.
     func run(_ tasks: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             job = body; self.tasks = tasks
-            next.value.store(0, ordering: .relaxed)
+            for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
             done.value.store(0, ordering: .relaxed)
             publish()
-            claim()
+            claim(0)
             while done.value.load(ordering: .acquiring) < size - 1 { cpu_relax() }
             job = nil
         }
     }
 
-    private func claim() {
-        while case let i = next.value.add(1, ordering: .relaxed).oldValue, i < tasks { job!(i) }
+    /// Participant `p`'s share of the tasks.
+    private func share(_ p: Int) -> Range<Int> { (tasks * p / size)..<(tasks * (p + 1) / size) }
+
+    /// Participant `me` runs its own share's tasks, then what is left of each other share.
+    private func claim(_ me: Int) {
+        for k in 0..<size {
+            let p = (me + k) % size, end = share(p).upperBound
+            while next[p * 8].load(ordering: .relaxed) < end, case let i = next[p * 8].add(1, ordering: .relaxed).oldValue, i < end { job!(i) }
+        }
     }
 
     /// Ends the workers (after the current job).
@@ -82,7 +98,7 @@ final class WorkerPool: @unchecked Sendable {
         sleep.unlock()
     }
 
-    private func loop() {
+    private func loop(_ me: Int) {
         var seen = 0
         while true {
             var spins = 0, spinUntil: UInt64 = 0
@@ -101,7 +117,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             seen = generation.value.load(ordering: .acquiring)
             if stopping { return }
-            claim()
+            claim(me)
             done.value.add(1, ordering: .releasing)
         }
     }

@@ -1,0 +1,29 @@
+import Foundation
+import Kernels
+import Synchronization
+import XCTest
+
+final class ParallelTests: XCTestCase {
+    /// Every item runs exactly once, in ranges that tile `0..<count` on `align` boundaries, whatever
+    /// the worker count and however the shares and the stealing fall (tasks fewer than workers, not
+    /// a multiple of them, one slow task holding its share).
+    func testEveryItemRunsOnceAcrossShares() {
+        defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount }
+        for threads in [1, 2, 3, 5] {
+            Parallel.threads = threads
+            for (count, align) in [(1, 1), (7, 1), (100, 8), (1000, 1), (4099, 16)] {
+                let runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+                defer { runs.deallocate() }
+                for i in 0..<count { (runs + i).initialize(to: Atomic(0)) }
+                let badStarts = Atomic<Int>(0)
+                Parallel.forRanges(count, align: align) { range in
+                    if range.lowerBound % align != 0 { badStarts.add(1, ordering: .relaxed) }
+                    if range.lowerBound == 0 { usleep(2000) }  // the first share's owner is slow: others take its tasks
+                    for i in range { runs[i].add(1, ordering: .relaxed) }
+                }
+                XCTAssertEqual(badStarts.load(ordering: .relaxed), 0, "\(count) items, align \(align), \(threads) threads")
+                XCTAssertTrue((0..<count).allSatisfy { runs[$0].load(ordering: .relaxed) == 1 }, "\(count) items, align \(align), \(threads) threads")
+            }
+        }
+    }
+}
