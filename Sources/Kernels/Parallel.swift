@@ -13,9 +13,9 @@ public enum Parallel {
     /// Set while the pool runs a loop: a loop started meanwhile (nested, or from another thread)
     /// runs on its caller alone.
     private static let busy = Atomic<Bool>(false)
-    /// Tasks per worker in each loop, claimed dynamically. Decode on 16 Xeon cores, two samples each
-    /// in one run: 2 → 68.2 / 65.9 tokens/s, 4 → 78.9 / 78.0, 8 → 84.3 / 84.2, 16 → 74.6 / 75.7
-    /// (fewer: a slow core holds the loop; more: each task's stream starts cold more often).
+    /// Tasks per worker in each loop. Decode on 16 Xeon cores (tasks then claimed from one shared
+    /// counter), two samples each in one run: 2 → 68.2 / 65.9 tokens/s, 4 → 78.9 / 78.0, 8 → 84.3 /
+    /// 84.2, 16 → 74.6 / 75.7 (fewer: a slow core holds the loop; more: claims cost more).
     public static let tasksPerThread = 8
 
     /// Runs `body(range)` over `count` items split into at most `threads × tasksPerThread`
