@@ -68,16 +68,24 @@ public final class Transformer: @unchecked Sendable {
         try self.init(checkpoint: Checkpoint(directory: directory), comm: comm, lmHeadFP8: lmHeadFP8)
     }
 
-    /// The weights one decode token reads on one process: attention (with the indexer when
-    /// `sparse`), dense MLPs, the router, `num_experts_per_tok` routed and the shared experts, the
-    /// LM head. Bytes are the decode roofline's denominator; 2 × elements its FLOPs.
+    /// The weights one decode token reads on one process, whatever share of them this rank holds:
+    /// attention (with the indexer when `sparse`), dense MLPs, the router, `num_experts_per_tok`
+    /// routed and the shared experts, the whole LM head. Bytes are the decode roofline's
+    /// denominator; 2 × elements its FLOPs.
     public func decodeWeights(sparse: Bool) -> (bytes: Int, elements: Int) {
-        let mats = layers.flatMap { $0.attn.matrices(indexer: sparse) + ($0.moe?.matricesPerToken ?? $0.mlp!.matrices) } + [head.weight]
-        return (mats.reduce(0) { $0 + $1.byteCount }, mats.reduce(0) { $0 + $1.rows * $1.cols })
+        let mats = layers.flatMap { $0.attn.matrices(indexer: sparse) + ($0.moe?.matricesPerToken ?? $0.mlp!.matrices) }
+        let headRows = head.weight.rows, vocab = config.vocabSize  // this rank's rows of the LM head, scaled to all
+        return (mats.reduce(0) { $0 + $1.byteCount } + head.weight.byteCount * vocab / headRows,
+                mats.reduce(0) { $0 + $1.rows * $1.cols } + lmHeadElements)
     }
 
-    /// Elements of this rank's LM head (a prefill runs it for the last token only).
-    public var lmHeadElements: Int { head.weight.rows * head.weight.cols }
+    /// The bytes of `decodeWeights` that every rank reads in full (the attention's, replicated).
+    public func replicatedDecodeBytes(sparse: Bool) -> Int {
+        layers.reduce(0) { $0 + $1.attn.matrices(indexer: sparse).reduce(0) { $0 + $1.byteCount } }
+    }
+
+    /// Elements of the whole LM head (a prefill runs it for the last token only).
+    public var lmHeadElements: Int { config.vocabSize * config.hiddenSize }
 
     /// An empty cache for this rank's share of `capacity` positions.
     public func makeCache(options: InferenceOptions, capacity: Int) -> KVCache {

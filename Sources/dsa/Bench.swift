@@ -46,9 +46,8 @@ struct Bench: ParsableCommand {
     private func run(_ options: ModelOptions, label: String) throws {
         try options.withModel { model in
             let comm = model.comm
-            var bandwidth = 0.0
-            if comm.isCoordinator { bandwidth = measureReadBandwidth() }
-            comm.barrier()
+            comm.barrier()  // every rank at once: with several on a host, they share its memory
+            let bandwidth = comm.allGather([measureReadBandwidth()]).reduce(0) { $0 + $1[0] }
             var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat, bandwidth: bandwidth)
             let vocab = model.config.vocabSize
             func prompt(_ n: Int, _ salt: Int) -> [Int] { (0..<n).map { ($0 * 7919 + salt * 104729 + 11) % vocab } }
@@ -62,7 +61,8 @@ struct Bench: ParsableCommand {
                 report.prefill.append((n, times, Profiler.snapshot))
             }
             let weights = model.decodeWeights(sparse: false)
-            report.decodeBytesPerToken = weights.bytes
+            report.oneProcessBytesPerToken = weights.bytes
+            report.decodeBytesPerToken = weights.bytes + (comm.size - 1) * model.replicatedDecodeBytes(sparse: false)
             report.flopsPerToken = 2 * weights.elements
             report.lmHeadFlops = 2 * model.lmHeadElements
             for batch in list(decodeBatch) {

@@ -7,13 +7,16 @@ struct BenchReport {
     let model: String
     let ranks: Int, threads: Int
     let lmHead: WeightFormat
-    /// Measured read bandwidth, bytes/s.
+    /// Measured read bandwidth, bytes/s: all ranks reading at once, summed.
     let bandwidth: Double
     /// Per prompt length: seconds per run, and the phases of the last run on this rank.
     var prefill: [(tokens: Int, seconds: [Double], phases: [String: Double])] = []
     /// Per batch size: seconds per decode step, and each rank's seconds per step by phase.
     var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]])] = []
-    var decodeBytesPerToken = 0, flopsPerToken = 0, lmHeadFlops = 0
+    /// Weights read per decode token by all ranks together, and by one process alone (ranks each
+    /// read the replicated attention weights).
+    var decodeBytesPerToken = 0, oneProcessBytesPerToken = 0
+    var flopsPerToken = 0, lmHeadFlops = 0
     var longContext: [LongContext] = []
     var traffic: (sent: Int, received: Int) = (0, 0)
 
@@ -42,7 +45,8 @@ struct BenchReport {
                               n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
             out.append("    ms/prefill: " + phaseList(phases, total: s.last ?? 0))
         }
-        out.append(String(format: "decode reads %.1f MB of weights per token → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, rooflineTokensPerSecond))
+        let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: each rank reads the attention's)", ranks, Double(oneProcessBytesPerToken) / 1e6)
+        out.append(String(format: "decode reads %.1f MB of weights per token%@ → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, perRanks, rooflineTokensPerSecond))
         for (b, s, phases) in decode {
             let tps = Double(b) / median(s)
             out.append(String(format: "decode batch %3d  %8.2f tokens/s  %6.1f ms/step  roofline fraction %.2f  (spread %@)",
@@ -71,7 +75,8 @@ struct BenchReport {
     func json() -> String {
         var object: [String: Any] = [
             "model": model, "ranks": ranks, "threads": threads, "lm_head_format": lmHead.rawValue, "memory_bandwidth_gb_s": bandwidth / 1e9,
-            "decode_bytes_per_token": decodeBytesPerToken, "decode_roofline_tokens_per_s": rooflineTokensPerSecond,
+            "decode_bytes_per_token": decodeBytesPerToken, "decode_bytes_per_token_one_process": oneProcessBytesPerToken,
+            "decode_roofline_tokens_per_s": rooflineTokensPerSecond,
             "decode_tokens_per_s": decodeTokensPerSecond, "decode_roofline_fraction": decodeTokensPerSecond / rooflineTokensPerSecond,
             "prefill_tokens_per_s": prefill.last.map { Double($0.tokens) / median($0.seconds) } ?? 0,
             "prefill": prefill.map { ["tokens": $0.tokens, "tokens_per_s": Double($0.tokens) / median($0.seconds),

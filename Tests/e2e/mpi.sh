@@ -33,6 +33,20 @@ check "mpirun -np 3 chunked forward = 1 process" forward_matches 3 --chunk 70
 for n in 2 3; do check "mpirun -np $n greedy generate = 1 process (sparse)" generate_matches $n; done
 check "mpirun -np 3 greedy generate = 1 process (dense)" generate_matches 3 --attention dense
 check "mpirun -np 2 sampled generate = 1 process (same seed)" generate_matches 2 --temperature 0.8 --seed 42
+bench_counts_every_rank() {  # two ranks' roofline: the model's bytes per token once, plus the attention each rank reads
+  $DSA bench --model "$MODEL" --prefill 8 --decode-batch 1 --decode-steps 2 --runs 1 --json >"$WORK/bench1.json" 2>/dev/null &&
+  $RUN -n 2 bench --model "$MODEL" --prefill 8 --decode-batch 1 --decode-steps 2 --runs 1 --json >"$WORK/bench2.json" 2>/dev/null &&
+  python3 - "$WORK/bench1.json" "$WORK/bench2.json" <<'EOF'
+import json, sys
+one, two = (json.load(open(f)) for f in sys.argv[1:])
+model = one["decode_bytes_per_token"]
+assert one["decode_bytes_per_token_one_process"] == model == two["decode_bytes_per_token_one_process"], (one, two)
+assert two["decode_bytes_per_token"] > model, two
+assert two["memory_bandwidth_gb_s"] > 0 and two["prefill"][0]["gflop_s"] > 0, two
+print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {two['memory_bandwidth_gb_s']:.1f} GB/s read by both")
+EOF
+}
+check "mpirun -np 2 bench counts the model once and the attention per rank" bench_counts_every_rank
 check "more ranks than experts is refused" fails_with "17 ranks but only 16 routed experts" $RUN -n 17 forward --model "$MODEL" --tokens 1,2 --out "$WORK/x.npy"
 
 # A rank that dies or stops answering ends the job, with a message naming it, within 30 s.
