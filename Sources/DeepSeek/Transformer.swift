@@ -74,8 +74,7 @@ public final class Transformer: @unchecked Sendable {
     /// denominator; 2 × elements its FLOPs.
     public func decodeWeights(sparse: Bool) -> (bytes: Int, elements: Int) {
         let mats = layers.flatMap { $0.attn.matrices(indexer: sparse) + ($0.moe?.matricesPerToken ?? $0.mlp!.matrices) }
-        let headRows = head.weight.rows, vocab = config.vocabSize  // this rank's rows of the LM head, scaled to all
-        return (mats.reduce(0) { $0 + $1.byteCount } + head.weight.byteCount * vocab / headRows,
+        return (mats.reduce(0) { $0 + $1.byteCount } + head.weight.byteCount(rows: config.vocabSize),
                 mats.reduce(0) { $0 + $1.rows * $1.cols } + lmHeadElements)
     }
 

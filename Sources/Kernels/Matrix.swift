@@ -51,6 +51,11 @@ public struct Matrix: @unchecked Sendable {
     /// Bytes of weights read by one full pass over the matrix (elements plus scales).
     public var byteCount: Int { rows * cols * elementSize + scales.count * 4 }
 
+    /// The bytes `n` rows of this format and width take, block scales included.
+    public func byteCount(rows n: Int) -> Int {
+        n * cols * elementSize + (format == .fp8 ? (n + Matrix.blockSize - 1) / Matrix.blockSize * Matrix.scaleCols(cols) * 4 : 0)
+    }
+
     /// The block scale of element `(r, c)`, as stored in the checkpoint.
     public func blockScale(row r: Int, col c: Int) -> Float {
         scales[(r / Matrix.blockSize) * Matrix.scaleCols(cols) + c / Matrix.blockSize] / 256

@@ -126,6 +126,13 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testByteCountOfAllRowsFromASlice() {
+        for w in [fp8Matrix(rows: 300, cols: 130), halfMatrix(rows: 300, cols: 130, format: .bf16)] {
+            XCTAssertEqual(w.byteCount(rows: 300), w.byteCount, "\(w.format)")
+            XCTAssertEqual(w.rows(128..<256).byteCount(rows: 300), w.byteCount, "\(w.format) from a slice")
+        }
+    }
+
     func testSeveralLinearsOfOneInputInOnePassEqualEachAlone() {
         for (cols, tokens) in [(200, 1), (384, 3), (130, 7)] {
             let x = randomValues(tokens * cols)
