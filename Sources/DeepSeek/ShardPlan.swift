@@ -25,7 +25,7 @@ public struct ShardPlan: Sendable, Equatable {
     /// This rank's routed experts.
     public var experts: Range<Int> { experts(of: rank) }
     /// The rank that owns routed expert `e`.
-    public func expertOwner(_ e: Int) -> Int { (0..<ranks).first { experts(of: $0).contains(e) }! }
+    func expertOwner(_ e: Int) -> Int { (0..<ranks).first { experts(of: $0).contains(e) }! }
 
     /// The rank that runs each token's shared experts, given each token's routed experts: the one
     /// with the least expert work so far (its routed (token, expert) pairs, then the shared experts

@@ -16,7 +16,7 @@ public enum Parallel {
     /// Tasks per worker in each loop. Decode on 16 Xeon cores (tasks then claimed from one shared
     /// counter), two samples each in one run: 2 → 68.2 / 65.9 tokens/s, 4 → 78.9 / 78.0, 8 → 84.3 /
     /// 84.2, 16 → 74.6 / 75.7 (fewer: a slow core holds the loop; more: claims cost more).
-    public static let tasksPerThread = 8
+    static let tasksPerThread = 8
 
     /// Runs `body(range)` over `count` items split into at most `threads × tasksPerThread`
     /// contiguous ranges, with ranges starting on multiples of `align`.

@@ -29,9 +29,8 @@ public func measureReadBandwidth(bytes: Int = 1 << 30, runs: Int = 5) -> Double 
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { buffer.deallocate() }
     Parallel.forRanges(count) { range in for i in range { buffer[i] = Float(i & 7) } }  // first touch by the workers
-    let tasks = Parallel.threads * Parallel.tasksPerThread
-    return bestReadBandwidth(bytes: count * 4, runs: runs) { sums in
-        Parallel.forRanges(count, align: 16) { range in sums[range.lowerBound * tasks / count] = readSum(buffer, range) }
+    return bestReadBandwidth(bytes: count * 4, runs: runs) { sums in  // a slot per range, whatever the split
+        Parallel.forRanges(count, align: 16) { range in sums[range.lowerBound * sumSlots / count] = readSum(buffer, range) }
     }
 }
 
@@ -51,12 +50,15 @@ public func measureReadBandwidth(cpuNode: Int, memoryNode: Int, bytes: Int = 1 <
     }
 }
 
+/// Slots for the bandwidth reads' partial sums (more than any loop has ranges).
+private let sumSlots = 4096
+
 /// The best of `runs` timings of `read`, which stores one partial sum per worker (so the reads are
 /// not optimised away), as bytes per second.
 private func bestReadBandwidth(bytes: Int, runs: Int, _ read: (UnsafeMutablePointer<Float>) -> Void) -> Double {
-    let sums = UnsafeMutablePointer<Float>.allocate(capacity: 4096)
+    let sums = UnsafeMutablePointer<Float>.allocate(capacity: sumSlots)
     defer { sums.deallocate() }
-    sums.initialize(repeating: 0, count: 4096)
+    sums.initialize(repeating: 0, count: sumSlots)
     var best = Double.infinity
     for _ in 0..<runs {
         let start = DispatchTime.now().uptimeNanoseconds
