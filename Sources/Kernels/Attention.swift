@@ -17,12 +17,12 @@ public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
     var y = [Float](repeating: 0, count: t * w.rows)  // [T, groups, outPer] = [T, w.rows]
     byGroup.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
-            let xb = xp.baseAddress!, yb = yp.baseAddress!
+            let xb = xp.baseAddress!, yb = yp.baseAddress!, v = w.view
             Parallel.forRanges(w.rows, align: 8, minPerTask: 8) { rows in
                 var r = rows.lowerBound
                 while r < rows.upperBound {  // one group's rows at a time, which share an input
                     let g = r / outPer, part = r..<Swift.min(rows.upperBound, (g + 1) * outPer)
-                    linearRows(xb + g * t * inDim, tokens: t, w, yb, part)
+                    linearRows(xb + g * t * inDim, tokens: t, v, yb, part)
                     r = part.upperBound
                 }
             }

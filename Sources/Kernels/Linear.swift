@@ -3,7 +3,8 @@
 /// Each output is bit-identical whatever the token count (one summation order for both paths),
 /// so chunked prefill and decode reproduce a full prefill exactly.
 public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>) {
-    Parallel.forRanges(w.rows, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, w, y, rows) }
+    let v = w.view
+    Parallel.forRanges(w.rows, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, v, y, rows) }
 }
 
 /// Register tiles with 16 accumulators — prefill's 4 rows × 4 tokens (`dot4x4`, else 2 × 2), the
@@ -22,7 +23,7 @@ public enum Tiles {
 /// the tokens in register tiles — four rows by four tokens (`dot4x4`) where the vector unit has 32
 /// registers (`Tiles.wide`), else two by two (`dot2x2`) — so each token is read once per chunk.
 @inline(__always)
-func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>, _ rows: Range<Int>) {
+func linearRows(_ x: UnsafePointer<Float>, tokens m: Int, _ w: MatrixView, _ y: UnsafeMutablePointer<Float>, _ rows: Range<Int>) {
     let k = w.cols, n = w.rows
     if m <= 2 {
         w.forEachDot(rows: rows, tokens: m, x) { t, r, value in y[t * n + r] = value }
@@ -110,9 +111,10 @@ func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: Unsaf
         let rows = Swift.max(8, (work / Swift.max(jobs[j].tokens * jobs[j].w.cols, 1) + 7) / 8 * 8)
         return stride(from: 0, to: jobs[j].w.rows, by: rows).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + rows)) }
     }
+    let views = jobs.map(\.w.view)
     Parallel.forEach(pieces.count) { p in
         let (j, rows) = pieces[p]
-        linearRows(jobs[j].x, tokens: jobs[j].tokens, jobs[j].w, jobs[j].y, rows)
+        linearRows(jobs[j].x, tokens: jobs[j].tokens, views[j], jobs[j].y, rows)
     }
 }
 
@@ -143,7 +145,7 @@ public func naiveLinear(_ x: [Float], _ w: Matrix) -> [Float] {
     return y
 }
 
-extension Matrix {
+extension MatrixView {
     /// `row r · x` over all columns, block scales applied.
     @inline(__always)
     func dot(row r: Int, _ x: UnsafePointer<Float>) -> Float {
@@ -217,7 +219,7 @@ extension Matrix {
     /// Runs `body` with FP8 row `r`'s block scales (one per 128 columns).
     @inline(__always)
     private func withScales<T>(ofRow r: Int, _ body: (UnsafePointer<Float>) -> T) -> T {
-        scales.withUnsafeBufferPointer { body($0.baseAddress! + (r / Matrix.blockSize) * Matrix.scaleCols(cols)) }
+        body(scales + (r / Matrix.blockSize) * Matrix.scaleCols(cols))
     }
 
     /// Writes row `r` as fp32 into `out` (`cols` values); `scaled: false` leaves FP8 block scales

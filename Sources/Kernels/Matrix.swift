@@ -8,15 +8,21 @@ public enum WeightFormat: String, Sendable {
 /// the real weight is `code × scale`.
 public struct Matrix: @unchecked Sendable {
     public static let blockSize = 128
-    public let rows: Int
-    public let cols: Int
-    public let format: WeightFormat
+    /// The elements and block scales as plain pointers, for the kernels.
+    let view: MatrixView
+    public var rows: Int { view.rows }
+    public var cols: Int { view.cols }
+    public var format: WeightFormat { view.format }
     /// Row-major elements (1, 2 or 4 bytes each).
-    let base: UnsafeRawPointer
-    /// FP8 block scales, pre-multiplied by 2^8 for the half-precision decode trick (see `FP8Dot`).
-    let scales: [Float]
+    var base: UnsafeRawPointer { view.base }
+    /// FP8 block scales, pre-multiplied by 2^8 for the half-precision decode trick (see `fp8x16`).
+    var scales: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: view.scales, count: format == .fp8 ? Matrix.scaleRows(rows) * Matrix.scaleCols(cols) : 0)
+    }
     /// Keeps the memory behind `base` alive (a mapped file or an owned buffer).
     let owner: AnyObject
+    /// Holds the block scales.
+    private let scaleStorage: OwnedBuffer
 
     /// Wraps `rows × cols` elements at `base`, kept alive by `owner`. `blockScales` is required for FP8.
     public init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, blockScales: [Float] = [], owner: AnyObject) {
@@ -25,7 +31,11 @@ public struct Matrix: @unchecked Sendable {
     }
 
     private init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, scales: [Float], owner: AnyObject) {
-        self.rows = rows; self.cols = cols; self.format = format; self.base = base; self.scales = scales; self.owner = owner
+        scaleStorage = OwnedBuffer(bytes: scales.count * 4)
+        let s = scaleStorage.pointer.bindMemory(to: Float.self, capacity: Swift.max(scales.count, 1))
+        s.update(from: scales, count: scales.count)
+        view = MatrixView(rows: rows, cols: cols, format: format, base: base, scales: s)
+        self.owner = owner
     }
 
     /// Rows `range` as a matrix of their own (no copy); FP8 ranges start on a block boundary.
@@ -75,7 +85,7 @@ public struct Matrix: @unchecked Sendable {
     /// Row `r` as fp32 values.
     public func row(_ r: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: cols) { buf, n in
-            decodeRow(r, into: buf.baseAddress!)
+            view.decodeRow(r, into: buf.baseAddress!)
             n = cols
         }
     }
@@ -121,7 +131,7 @@ public struct Matrix: @unchecked Sendable {
                 let band = (blockRow * Matrix.blockSize)..<Swift.min(rows, (blockRow + 1) * Matrix.blockSize)
                 let values = UnsafeMutablePointer<Float>.allocate(capacity: band.count * cols)  // [band, cols]
                 defer { values.deallocate() }
-                for r in band { decodeRow(r, into: values + (r - band.lowerBound) * cols) }
+                for r in band { view.decodeRow(r, into: values + (r - band.lowerBound) * cols) }
                 let s = scales.baseAddress! + blockRow * scaleCols
                 var amax = [Float](repeating: 0, count: scaleCols)
                 for i in 0..<(band.count * cols) { amax[i % cols / Matrix.blockSize] = Swift.max(amax[i % cols / Matrix.blockSize], abs(values[i])) }
@@ -136,10 +146,20 @@ public struct Matrix: @unchecked Sendable {
     /// The whole matrix as fp32 values (`[rows, cols]`).
     public func dequantized() -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * cols) { buf, n in
-            for r in 0..<rows { decodeRow(r, into: buf.baseAddress! + r * cols) }
+            for r in 0..<rows { view.decodeRow(r, into: buf.baseAddress! + r * cols) }
             n = rows * cols
         }
     }
+}
+
+/// A matrix's shape, elements and block scales as plain pointers, valid while its `Matrix` lives:
+/// what the kernels' parallel tasks read, since copying a `Matrix` retains its owner — one reference
+/// count that every worker would update at once, on every task.
+struct MatrixView {
+    let rows: Int, cols: Int
+    let format: WeightFormat
+    let base: UnsafeRawPointer
+    let scales: UnsafePointer<Float>
 }
 
 /// A heap buffer that frees itself; the owner of matrices built in memory.

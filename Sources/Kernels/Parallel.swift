@@ -51,7 +51,9 @@ final class WorkerPool: @unchecked Sendable {
     let size: Int
     private let generation = LineCounter(), done = LineCounter()
     private let next: UnsafeMutablePointer<Atomic<Int>>  // participant p's next task at next[p · 8]: a line each
-    private var job: ((Int) -> Void)?, tasks = 0, stopping = false
+    /// The current job, which `run` keeps alive: unretained, so the workers' calls touch no
+    /// reference count (retaining one shared closure on every task cost about 0.13 µs a task).
+    private var job: Unmanaged<Job>?, tasks = 0, stopping = false
     private let sleep = NSCondition()
     private var sleepers = 0
 
@@ -67,13 +69,15 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread.
     func run(_ tasks: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            job = body; self.tasks = tasks
+            let current = Job(body)
+            job = .passUnretained(current); self.tasks = tasks
             for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
             done.value.store(0, ordering: .relaxed)
             publish()
             claim(0)
             while done.value.load(ordering: .acquiring) < size - 1 { cpu_relax() }
             job = nil
+            withExtendedLifetime(current) {}
         }
     }
 
@@ -82,9 +86,11 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Participant `me` runs its own share's tasks, then what is left of each other share.
     private func claim(_ me: Int) {
-        for k in 0..<size {
-            let p = (me + k) % size, end = share(p).upperBound
-            while next[p * 8].load(ordering: .relaxed) < end, case let i = next[p * 8].add(1, ordering: .relaxed).oldValue, i < end { job!(i) }
+        job!._withUnsafeGuaranteedRef { job in
+            for k in 0..<size {
+                let p = (me + k) % size, end = share(p).upperBound
+                while next[p * 8].load(ordering: .relaxed) < end, case let i = next[p * 8].add(1, ordering: .relaxed).oldValue, i < end { job.body(i) }
+            }
         }
     }
 
@@ -121,6 +127,12 @@ final class WorkerPool: @unchecked Sendable {
             done.value.add(1, ordering: .releasing)
         }
     }
+}
+
+/// A job's body, boxed so the pool can hand it to the workers unretained.
+final class Job {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// An atomic counter alone on its cache line: 56 bytes of padding on each side (Swift lays a

@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs per figure (after one warm-up).")
     var runs = 3
 
+    @Flag(help: "Also time one empty parallel loop and FP8 matrix-vector products from memory (every rank at once; rank 0's figures).")
+    var kernels = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -49,6 +52,10 @@ struct Bench: ParsableCommand {
             comm.barrier()  // every rank at once: with several on a host, they share its memory
             let bandwidth = comm.allGather([measureReadBandwidth()]).reduce(0) { $0 + $1[0] }
             var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat, bandwidth: bandwidth)
+            if kernels {
+                report.kernels = KernelBench.measure()
+                comm.barrier()
+            }
             let vocab = model.config.vocabSize
             func prompt(_ n: Int, _ salt: Int) -> [Int] { (0..<n).map { ($0 * 7919 + salt * 104729 + 11) % vocab } }
 

@@ -18,6 +18,7 @@ struct BenchReport {
     var decodeBytesPerToken = 0, oneProcessBytesPerToken = 0
     var flopsPerToken = 0, lmHeadFlops = 0
     var longContext: [LongContext] = []
+    var kernels: KernelBench?
     var traffic: (sent: Int, received: Int) = (0, 0)
 
     /// FLOPs of an `n`-token prefill: every weight for every token, but the LM head for the last only.
@@ -55,6 +56,13 @@ struct BenchReport {
                 out.append("    rank \(r) ms/step: " + phaseList(p, total: s.last ?? 0))
             }
         }
+        if let kernels {
+            out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; FP8 matrix × vector, weights from memory:", threads * 8, kernels.emptyLoopMicroseconds))
+            for (rows, cols, us) in kernels.matvec {
+                let gbs = Double(rows * cols) / (us * 1e3)
+                out.append(String(format: "  %6d × %-6d %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", rows, cols, us, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
+            }
+        }
         if !longContext.isEmpty { out.append("long context (synthetic cache): ms per decode step, and its attention part (indexer + top-k + attention)") }
         for c in longContext {
             out.append(String(format: "  %7d  sparse %9.2f (attention %8.2f: indexer %.2f, top-k %.2f, attend %.2f)  dense %9.2f (attention %8.2f)  step ×%.1f  attention ×%.1f",
@@ -88,6 +96,10 @@ struct BenchReport {
                                                "sparse_attention_ms": median($0.sparseAttention) * 1e3, "dense_attention_ms": median($0.denseAttention) * 1e3,
                                                "synthetic_cache": true] },
         ]
+        if let kernels {
+            object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds,
+                                 "fp8_matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "us": $0.microseconds, "gb_s": Double($0.rows * $0.cols) / ($0.microseconds * 1e3)] }]
+        }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
