@@ -38,6 +38,15 @@ struct MLP: Sendable {
         up = try Linear(ckpt, prefix + ".up_proj", in: dim, out: inter)
         down = try Linear(ckpt, prefix + ".down_proj", in: inter, out: dim)
     }
+    private init(gate: Matrix, up: Matrix, down: Matrix) {
+        self.gate = Linear(weight: gate); self.up = Linear(weight: up); self.down = Linear(weight: down)
+    }
+
+    /// The part of this MLP that computes hidden units `range` (its gate and up rows, its down
+    /// columns): summed over a partition of the hidden layer, the parts give the whole.
+    func hiddenRows(_ range: Range<Int>) -> MLP {
+        MLP(gate: gate.weight.rows(range), up: up.weight.rows(range), down: down.weight.columns(range))
+    }
     /// `[T, dim] → [T, dim]`.
     func callAsFunction(_ x: [Float]) -> [Float] {
         let dim = gate.weight.cols

@@ -62,15 +62,17 @@ struct Gate: Sendable {
 }
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
-/// The coordinator routes, and gives each token's shared experts to the rank with the least
-/// expert work so far; one broadcast carries both. Each rank runs only the routed experts it owns
-/// (the others are never touched) and the shared experts of the tokens given to it; one sum over ranks.
+/// The coordinator routes, and gives each token's shared experts, one by one, to the rank with the
+/// least expert work so far; one broadcast carries both. Each rank runs only the routed experts it
+/// owns (the others are never touched) and the shared experts given to it; one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
     let experts: [MLP?]  // nil: owned by another rank
-    let shared: MLP?
+    /// The shared experts, one MLP each (the checkpoint's one MLP cut by rows), so that a token's
+    /// can run on different ranks; one MLP for all where the cuts would split FP8 blocks.
+    let shared: [MLP]
     let plan: ShardPlan
-    let sharedUnits: Int  // shared experts, in routed experts' sizes
+    let sharedUnits: Int  // each of `shared`, in routed experts' sizes
 
     init(_ ckpt: Checkpoint, _ prefix: String, plan: ShardPlan) throws {
         let c = ckpt.config
@@ -78,46 +80,48 @@ struct MoE: Sendable {
         experts = try (0..<c.nRoutedExperts).map { e in
             plan.experts.contains(e) ? try MLP(ckpt, prefix + ".experts.\(e)", dim: c.hiddenSize, inter: c.moeIntermediateSize) : nil
         }
-        shared = c.nSharedExperts > 0
-            ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: c.nSharedExperts * c.moeIntermediateSize) : nil
+        let n = c.nSharedExperts, inter = c.moeIntermediateSize
+        let all = n > 0 ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: n * inter) : nil
+        let cuttable = all.map { $0.matrices.allSatisfy { $0.format != .fp8 } || inter % Matrix.blockSize == 0 } ?? false
+        shared = cuttable ? (0..<n).map { all!.hiddenRows($0 * inter..<($0 + 1) * inter) } : all.map { [$0] } ?? []
         self.plan = plan
-        sharedUnits = c.nSharedExperts
+        sharedUnits = cuttable ? 1 : n
     }
 
     /// The weights one token reads: the router, its routed experts and the shared experts.
     var matricesPerToken: [Matrix] {
         let expert = experts.compactMap { $0 }.first?.matrices ?? []
-        return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + (shared?.matrices ?? [])
+        return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + shared.flatMap(\.matrices)
     }
 
     /// `[T, dim] → [T, dim]`: each owned expert runs once over all the tokens routed to it.
     func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
         let k = gate.topk, t = x.count / gate.weight.weight.cols
-        var routing = [Int32]()  // [T, topk] expert ids, [T, topk] weights' bit patterns, [T] the shared experts' rank
+        var routing = [Int32]()  // [T, topk] expert ids, [T, topk] weights' bit patterns, [T, shared] the shared experts' ranks
         if comm.isCoordinator {
             let routes = gate(x)
             routing = routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
-                + plan.sharedExpertRanks(routes.map(\.experts), sharedUnits: sharedUnits).map(Int32.init)
+                + plan.sharedExpertRanks(routes.map(\.experts), parts: shared.count, units: sharedUnits).joined().map(Int32.init)
         }
         routing = comm.broadcast(routing)
         let ids = routing[0..<(t * k)], weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
-        let sharedTokens = (0..<t).filter { routing[2 * t * k + $0] == comm.rank }
+        let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[2 * t * k + $0 * shared.count + part] == comm.rank } }
         let y = Profiler.measure("moe") { localShare(x, Array(ids), weights, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
             (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
         }
     }
 
-    /// This rank's share: its routed experts' weighted outputs (plus the shared experts of
-    /// `sharedTokens`), in fp64 so the fp32 sum does not depend on how the work is split over ranks.
-    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float], sharedTokens: [Int]) -> [Double] {
+    /// This rank's share: its routed experts' weighted outputs, plus shared expert `j` over the
+    /// tokens `sharedTokens[j]`, in fp64 so the fp32 sum does not depend on how the work is split over ranks.
+    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float], sharedTokens: [[Int]]) -> [Double] {
         let k = gate.topk, tokens = ids.count / k
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
         let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
             experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }
-        let sharedJob = sharedTokens.isEmpty ? nil : shared?.job(tokens: sharedTokens, weights: sharedTokens.map { _ in 1 })
-        return weightedSwiGLUs(x, dim: x.count / tokens, (sharedJob.map { [$0] } ?? []) + routed)
+        let sharedJobs = zip(shared, sharedTokens).filter { !$1.isEmpty }.map { mlp, tokens in mlp.job(tokens: tokens, weights: tokens.map { _ in 1 }) }
+        return weightedSwiGLUs(x, dim: x.count / tokens, sharedJobs + routed)
     }
 }

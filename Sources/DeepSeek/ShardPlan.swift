@@ -27,16 +27,19 @@ public struct ShardPlan: Sendable, Equatable {
     /// The rank that owns routed expert `e`.
     func expertOwner(_ e: Int) -> Int { (0..<ranks).first { experts(of: $0).contains(e) }! }
 
-    /// The rank that runs each token's shared experts, given each token's routed experts: the one
-    /// with the least expert work so far (its routed (token, expert) pairs, then the shared experts
-    /// it already runs, `sharedUnits` pairs a token), the lowest on ties. One rank: the coordinator.
-    public func sharedExpertRanks(_ routes: [[Int]], sharedUnits: Int) -> [Int] {
+    /// The ranks that run each token's shared experts, given each token's routed experts, as
+    /// `[tokens][parts]`: each of a token's `parts` parts of the shared experts (`units` routed
+    /// experts' work each) goes to the rank with the least expert work so far (its routed (token,
+    /// expert) pairs, then the parts it already runs), the lowest on ties. One rank: the coordinator.
+    public func sharedExpertRanks(_ routes: [[Int]], parts: Int, units: Int) -> [[Int]] {
         var load = [Int](repeating: 0, count: ranks)
         for e in routes.joined() { load[expertOwner(e)] += 1 }
         return routes.map { _ in
-            let r = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
-            load[r] += sharedUnits
-            return r
+            (0..<parts).map { _ in
+                let r = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+                load[r] += units
+                return r
+            }
         }
     }
 

@@ -47,6 +47,20 @@ public struct Matrix: @unchecked Sendable {
         return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * size, scales: sliceScales, owner: owner)
     }
 
+    /// Columns `range` as a matrix of its own (a copy); FP8 ranges start on a block boundary and end
+    /// on one or at the last column.
+    public func columns(_ range: Range<Int>) -> Matrix {
+        precondition(format != .fp8 || (range.lowerBound % Matrix.blockSize == 0 && (range.upperBound % Matrix.blockSize == 0 || range.upperBound == cols)),
+                     "FP8 column slices start and end on multiples of 128")
+        let size = elementSize, out = OwnedBuffer(bytes: rows * range.count * size)
+        for r in 0..<rows {
+            (out.pointer + r * range.count * size).copyMemory(from: base + (r * cols + range.lowerBound) * size, byteCount: range.count * size)
+        }
+        let blocks = (range.lowerBound / Matrix.blockSize)..<Matrix.scaleCols(range.upperBound)
+        let blockScales = format != .fp8 ? [] : (0..<Matrix.scaleRows(rows)).flatMap { b in blocks.map { scales[b * Matrix.scaleCols(cols) + $0] / 256 } }
+        return Matrix(rows: rows, cols: range.count, format: format, base: UnsafeRawPointer(out.pointer), blockScales: blockScales, owner: out)
+    }
+
     /// A matrix owning a copy of fp32 `values` (`[rows, cols]`).
     public init(rows: Int, cols: Int, values: [Float]) {
         precondition(values.count == rows * cols)

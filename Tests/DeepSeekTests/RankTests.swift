@@ -10,7 +10,8 @@ final class RankTests: XCTestCase {
     static let directory: String = {
         let dir = NSTemporaryDirectory() + "dsa-ranks-\(UUID().uuidString)"
         try! ModelMaker(preset: ModelPreset.named("tiny"), overrides: ["index_topk": 40, "n_routed_experts": 12, "n_group": 4,
-                                                                      "topk_group": 2, "num_experts_per_tok": 3], seed: 3).write(to: dir)
+                                                                      "topk_group": 2, "num_experts_per_tok": 3,
+                                                                      "n_shared_experts": 2, "moe_intermediate_size": 128], seed: 3).write(to: dir)
         return dir
     }()
     static let prompt = (0..<300).map { ($0 * 7919 + 13) % 1024 }
@@ -51,10 +52,12 @@ final class RankTests: XCTestCase {
         XCTAssertEqual((0..<2).map { ShardPlan.rowBlocks(of: $0, ranks: 2, count: 200) }, [0..<128, 128..<200])
         XCTAssertEqual((0..<3).map { ShardPlan.rowBlocks(of: $0, ranks: 3, count: 128) }, [0..<0, 0..<0, 0..<128])
         // Shared experts go to the rank with the least expert work so far, the lowest on ties.
-        XCTAssertEqual(plans[0].sharedExpertRanks([[0, 1, 2]], sharedUnits: 2), [2])
+        XCTAssertEqual(plans[0].sharedExpertRanks([[0, 1, 2]], parts: 1, units: 2), [[2]])
         let two = try ShardPlan(rank: 1, ranks: 2, config: config)  // experts 0..<6 and 6..<12
-        XCTAssertEqual(two.sharedExpertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedUnits: 1), [1, 0, 1])
-        XCTAssertEqual(ShardPlan.single(config).sharedExpertRanks([[0, 1, 7], [8, 9, 10]], sharedUnits: 1), [0, 0])
+        XCTAssertEqual(two.sharedExpertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], parts: 1, units: 1), [[1], [0], [1]])
+        XCTAssertEqual(ShardPlan.single(config).sharedExpertRanks([[0, 1, 7], [8, 9, 10]], parts: 1, units: 1), [[0], [0]])
+        // A token's shared experts one by one: routed loads 2 and 1, so the first goes to rank 1, the second (a tie) to rank 0.
+        XCTAssertEqual(two.sharedExpertRanks([[0, 1, 7]], parts: 2, units: 1), [[1, 0]])
         XCTAssertThrowsError(try ShardPlan(rank: 0, ranks: 13, config: config)) { error in
             XCTAssertTrue("\(error)".contains("13 ranks but only 12 routed experts"), "\(error)")
         }

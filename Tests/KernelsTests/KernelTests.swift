@@ -126,6 +126,18 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Column slices copy each row's elements, FP8 block scales included (the shared experts' cuts).
+    func testColumnSlicesKeepTheirElements() {
+        for w in [fp8Matrix(rows: 300, cols: 300), halfMatrix(rows: 300, cols: 300, format: .bf16)] {
+            let full = w.dequantized()
+            for range in [0..<128, 128..<300, 256..<300] + (w.format == .fp8 ? [] : [3..<7]) {
+                let slice = w.columns(range)
+                XCTAssertEqual([slice.rows, slice.cols], [300, range.count])
+                XCTAssertEqual(slice.dequantized(), (0..<300).flatMap { r in full[(r * 300 + range.lowerBound)..<(r * 300 + range.upperBound)] }, "\(w.format) \(range)")
+            }
+        }
+    }
+
     func testByteCountOfAllRowsFromASlice() {
         for w in [fp8Matrix(rows: 300, cols: 130), halfMatrix(rows: 300, cols: 130, format: .bf16)] {
             XCTAssertEqual(w.byteCount(rows: 300), w.byteCount, "\(w.format)")
@@ -168,6 +180,20 @@ final class KernelTests: XCTestCase {
             XCTAssertEqual(weightedSwiGLUs(Array(x[(token * dim)..<((token + 1) * dim)]), dim: dim, alone),
                            Array(y[(token * dim)..<((token + 1) * dim)]), "token \(token)")
         }
+    }
+
+    /// A SwiGLU cut by hidden units (gate and up rows, down columns, on FP8 block boundaries) into
+    /// two jobs gives the whole one's output: how a MoE layer splits its shared experts over ranks.
+    func testSwiGLUCutByHiddenUnitsSumsToTheWhole() {
+        let dim = 200, inter = 256, t = 3
+        let (gate, up, down) = (fp8Matrix(rows: inter, cols: dim), fp8Matrix(rows: inter, cols: dim), fp8Matrix(rows: dim, cols: inter))
+        let all = Array(0..<t), ones = [Float](repeating: 1, count: t), x = randomValues(t * dim)
+        let whole = weightedSwiGLUs(x, dim: dim, [SwiGLUJob(gate: gate, up: up, down: down, tokens: all, weights: ones)])
+        let cut = weightedSwiGLUs(x, dim: dim, [0..<128, 128..<inter].map {
+            SwiGLUJob(gate: gate.rows($0), up: up.rows($0), down: down.columns($0), tokens: all, weights: ones)
+        })
+        assertClose(cut.map(Float.init), whole.map(Float.init), 1e-5, "cut SwiGLU")
+        XCTAssertGreaterThan(whole.map(abs).max()!, 0.01, "outputs that are not all near zero")
     }
 
     /// Each group's outputs equal that group's rows of a plain `linear` bit for bit (FP8 groups
