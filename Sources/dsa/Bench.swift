@@ -49,9 +49,13 @@ struct Bench: ParsableCommand {
     private func run(_ options: ModelOptions, label: String) throws {
         try options.withModel { model in
             let comm = model.comm
-            comm.barrier()  // every rank at once: with several on a host, they share its memory
-            let bandwidth = comm.allGather([measureReadBandwidth()]).reduce(0) { $0 + $1[0] }
-            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat, bandwidth: bandwidth)
+            /// Every rank reads at once (with several on a host, they share its memory); the sum.
+            func readBandwidth() -> Double {
+                comm.barrier()
+                return comm.allGather([measureReadBandwidth()]).reduce(0) { $0 + $1[0] }
+            }
+            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat,
+                                     bandwidthReadings: [readBandwidth()])
             if kernels {
                 report.kernels = KernelBench.measure()
                 comm.barrier()
@@ -107,6 +111,7 @@ struct Bench: ParsableCommand {
                 report.longContext.append(row)
             }
             report.traffic = comm.traffic
+            report.bandwidthReadings.append(readBandwidth())
             guard comm.isCoordinator else { return }
             print(json ? report.json() : report.text())
         }

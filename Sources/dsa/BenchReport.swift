@@ -7,8 +7,10 @@ struct BenchReport {
     let model: String
     let ranks: Int, threads: Int
     let lmHead: WeightFormat
-    /// Measured read bandwidth, bytes/s: all ranks reading at once, summed.
-    let bandwidth: Double
+    /// Read bandwidth, bytes/s (all ranks reading at once, summed), measured before and after the
+    /// runs: a busy moment lowers a reading, so the roofline takes the best.
+    var bandwidthReadings: [Double]
+    var bandwidth: Double { bandwidthReadings.max() ?? 0 }
     /// Per prompt length: seconds per run, and the phases of the last run on this rank.
     var prefill: [(tokens: Int, seconds: [Double], phases: [String: Double])] = []
     /// Per batch size: seconds per decode step, and each rank's seconds per step by phase.
@@ -39,8 +41,8 @@ struct BenchReport {
     var decodeTokensPerSecond: Double { decode.first.map { Double($0.batch) / median($0.stepSeconds) } ?? 0 }
 
     func text() -> String {
-        var out = [String(format: "model %@ · %d rank(s) × %d threads · LM head %@ · memory read bandwidth %.1f GB/s (measured)",
-                          model, ranks, threads, lmHead.rawValue, bandwidth / 1e9)]
+        var out = [String(format: "model %@ · %d rank(s) × %d threads · LM head %@ · memory read bandwidth %.1f GB/s (measured: the best of %@ GB/s before and after the runs)",
+                          model, ranks, threads, lmHead.rawValue, bandwidth / 1e9, bandwidthReadings.map { String(format: "%.1f", $0 / 1e9) }.joined(separator: " and "))]
         for (n, s, phases) in prefill {
             out.append(String(format: "prefill %5d tokens  %8.1f tokens/s  %7.1f GFLOP/s  (median of %d, spread %@)",
                               n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
@@ -83,6 +85,7 @@ struct BenchReport {
     func json() -> String {
         var object: [String: Any] = [
             "model": model, "ranks": ranks, "threads": threads, "lm_head_format": lmHead.rawValue, "memory_bandwidth_gb_s": bandwidth / 1e9,
+            "memory_bandwidth_readings_gb_s": bandwidthReadings.map { $0 / 1e9 },
             "decode_bytes_per_token": decodeBytesPerToken, "decode_bytes_per_token_one_process": oneProcessBytesPerToken,
             "decode_roofline_tokens_per_s": rooflineTokensPerSecond,
             "decode_tokens_per_s": decodeTokensPerSecond, "decode_roofline_fraction": decodeTokensPerSecond / rooflineTokensPerSecond,
