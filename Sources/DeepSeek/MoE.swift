@@ -68,8 +68,8 @@ struct Gate: Sendable {
 struct MoE: Sendable {
     let gate: Gate
     let experts: [MLP?]  // nil: owned by another rank
-    /// The shared experts, one MLP each (the checkpoint's one MLP cut by rows), so that a token's
-    /// can run on different ranks; one MLP for all where the cuts would split FP8 blocks.
+    /// The shared experts, one MLP each (the checkpoint's one MLP cut by hidden rows), so that a
+    /// token's can run on different ranks; one MLP for all where the cuts would split FP8 blocks.
     let shared: [MLP]
     let plan: ShardPlan
     let sharedUnits: Int  // each of `shared`, in routed experts' sizes
@@ -82,7 +82,8 @@ struct MoE: Sendable {
         }
         let n = c.nSharedExperts, inter = c.moeIntermediateSize
         let all = n > 0 ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: n * inter) : nil
-        let cuttable = all.map { $0.matrices.allSatisfy { $0.format != .fp8 } || inter % Matrix.blockSize == 0 } ?? false
+        // Cut (the down projection's columns copied) only where there are two or more.
+        let cuttable = n > 1 && all.map { $0.matrices.allSatisfy { $0.format != .fp8 } || inter % Matrix.blockSize == 0 } ?? false
         shared = cuttable ? (0..<n).map { all!.hiddenRows($0 * inter..<($0 + 1) * inter) } : all.map { [$0] } ?? []
         self.plan = plan
         sharedUnits = cuttable ? 1 : n

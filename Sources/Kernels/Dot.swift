@@ -98,7 +98,7 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
 /// `fp8RowDot`s in one pass, each bit for bit. A single accumulator chain holds a core to one FMA
 /// per latency (about 10 GB/s of FP8); four independent chains overlap it. Each row prefetches the
 /// same columns of the next four rows: a C model of this loop on 16 Xeon cores streamed 90–94 GB/s
-/// so against 86 at a fixed 24 KB ahead (2048-byte rows), 88–107 against 81–100 (1408-byte rows),
+/// against 86 at a fixed 24 KB ahead (2048-byte rows), 88–107 against 81–100 (1408-byte rows),
 /// 75 against 72 (10944), 98 against 96 (7168), and beat every fixed distance from 2 to 24 KB.
 @inline(never)
 func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>) -> SIMD4<Float> {
