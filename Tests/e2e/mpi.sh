@@ -8,9 +8,10 @@ set -u
 RUN="launch/mpirun.sh"
 export DSA
 
-MODEL="$WORK/model"  # 16 experts, hidden 200, top-6 of up to 300 positions
+MODEL="$WORK/model"  # 16 experts (two shared, so cut over ranks), hidden 200, top-6 of up to 300 positions
 $DSA make-model --preset tiny --seed 11 --out "$MODEL" --shards 2 --set hidden_size=200 --set n_routed_experts=16 \
-  --set n_group=8 --set topk_group=3 --set num_experts_per_tok=3 --set index_topk=6 --set num_hidden_layers=4 --set first_k_dense_replace=2 >/dev/null
+  --set n_group=8 --set topk_group=3 --set num_experts_per_tok=3 --set index_topk=6 --set num_hidden_layers=4 --set first_k_dense_replace=2 \
+  --set n_shared_experts=2 --set moe_intermediate_size=128 >/dev/null
 TOKENS=$(python3 -c "print(','.join(str((i * 7919 + 13) % 1024) for i in range(300)))")
 
 forward_matches() {  # forward_matches N OPTIONS...: N ranks equal one process
@@ -35,7 +36,7 @@ check "mpirun -np 3 greedy generate = 1 process (dense)" generate_matches 3 --at
 check "mpirun -np 2 sampled generate = 1 process (same seed)" generate_matches 2 --temperature 0.8 --seed 42
 bench_counts_every_rank() {  # two ranks' roofline: the model's bytes per token once, plus the attention each rank reads
   $DSA bench --model "$MODEL" --prefill 8 --decode-batch 1 --decode-steps 2 --runs 1 --json >"$WORK/bench1.json" 2>/dev/null &&
-  $RUN -n 2 bench --model "$MODEL" --prefill 8 --decode-batch 1 --decode-steps 2 --runs 1 --json >"$WORK/bench2.json" 2>/dev/null &&
+  $RUN -n 2 bench --model "$MODEL" --prefill 8 --decode-batch 1 --decode-steps 2 --runs 1 --kernels --json >"$WORK/bench2.json" 2>/dev/null &&
   python3 - "$WORK/bench1.json" "$WORK/bench2.json" <<'EOF'
 import json, sys
 one, two = (json.load(open(f)) for f in sys.argv[1:])
@@ -43,10 +44,15 @@ model = one["decode_bytes_per_token"]
 assert one["decode_bytes_per_token_one_process"] == model == two["decode_bytes_per_token_one_process"], (one, two)
 assert two["decode_bytes_per_token"] > model, two
 assert two["memory_bandwidth_gb_s"] > 0 and two["prefill"][0]["gflop_s"] > 0, two
-print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {two['memory_bandwidth_gb_s']:.1f} GB/s read by both")
+readings = two["memory_bandwidth_readings_gb_s"]
+assert len(readings) == 2 and two["memory_bandwidth_gb_s"] == max(readings), readings
+kernels = two["kernels"]
+assert kernels["empty_loop_us"] > 0 and len(kernels["fp8_matvec"]) == 6 and all(k["gb_s"] > 0 for k in kernels["fp8_matvec"]), kernels
+print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {readings} GB/s read by both before and after;"
+      f" empty loop {kernels['empty_loop_us']:.2f} us, FP8 matvec {[round(k['gb_s'], 1) for k in kernels['fp8_matvec']]} GB/s")
 EOF
 }
-check "mpirun -np 2 bench counts the model once and the attention per rank" bench_counts_every_rank
+check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels" bench_counts_every_rank
 check "more ranks than experts is refused" fails_with "17 ranks but only 16 routed experts" $RUN -n 17 forward --model "$MODEL" --tokens 1,2 --out "$WORK/x.npy"
 
 # A rank that dies or stops answering ends the job, with a message naming it, within 30 s.
