@@ -44,13 +44,15 @@ public enum Parallel {
 /// own, then takes what is left of the others' shares — so claims are uncontended (an atomic add on
 /// a line other cores are polling costs about 0.2 µs on a 16-core Xeon, and a job of 128 empty
 /// tasks took 26 µs with one shared counter) and each core streams one contiguous range of the
-/// weights. A job is published by bumping `generation`, and every worker acknowledges it in `done`
-/// once it finds no task left, so no worker still claims when the next job resets the counters.
-/// Every counter sits on a cache line of its own, and every spin-wait `pause`s.
+/// weights. A job is published by bumping `generation`, and every worker acknowledges it on a line
+/// of its own once it finds no task left (with one counter that all added to, an empty 128-task job
+/// took 5.1 µs, now 4.3), so no worker still claims when the next job resets the counters. Every
+/// counter sits on a cache line of its own, and every spin-wait `pause`s.
 final class WorkerPool: @unchecked Sendable {
     let size: Int
-    private let generation = LineCounter(), done = LineCounter()
+    private let generation = LineCounter()
     private let next: UnsafeMutablePointer<Atomic<Int>>  // participant p's next task at next[p · 8]: a line each
+    private let finished: UnsafeMutablePointer<Atomic<Int>>  // the last generation worker p finished, at finished[p · 8]
     /// The current job, which `run` keeps alive: unretained, so the workers' calls touch no
     /// reference count (retaining one shared closure on every task cost about 0.13 µs a task).
     private var job: Unmanaged<Job>?, tasks = 0, stopping = false
@@ -59,25 +61,30 @@ final class WorkerPool: @unchecked Sendable {
 
     init(size: Int) {
         self.size = size
-        next = UnsafeMutableRawPointer.allocate(byteCount: size * 64, alignment: 64).bindMemory(to: Atomic<Int>.self, capacity: size * 8)
-        for p in 0..<size { (next + p * 8).initialize(to: Atomic(0)) }
+        (next, finished) = (Self.lines(size), Self.lines(size))
         for p in 1..<size { Thread { [self] in loop(p) }.start() }
     }
 
-    deinit { next.deallocate() }
+    deinit { next.deallocate(); finished.deallocate() }
+
+    /// `count` atomic counters at 0, each on a 64-byte line of its own: counter `i` at `[i · 8]`.
+    private static func lines(_ count: Int) -> UnsafeMutablePointer<Atomic<Int>> {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: count * 64, alignment: 64).bindMemory(to: Atomic<Int>.self, capacity: count * 8)
+        for i in 0..<count { (p + i * 8).initialize(to: Atomic(0)) }
+        return p
+    }
 
     /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread.
     func run(_ tasks: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            let current = Job(body)
-            job = .passUnretained(current); self.tasks = tasks
+            let box = Job(body)
+            job = .passUnretained(box); self.tasks = tasks
             for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
-            done.value.store(0, ordering: .relaxed)
-            publish()
+            let current = publish()
             claim(0)
-            while done.value.load(ordering: .acquiring) < size - 1 { cpu_relax() }
+            while !(1..<size).allSatisfy({ finished[$0 * 8].load(ordering: .acquiring) == current }) { cpu_relax() }
             job = nil
-            withExtendedLifetime(current) {}
+            withExtendedLifetime(box) {}
         }
     }
 
@@ -97,11 +104,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Ends the workers (after the current job).
     func stop() { stopping = true; publish() }
 
-    private func publish() {
-        generation.value.add(1, ordering: .releasing)
+    /// Starts the next generation, waking sleeping workers; returns its number.
+    @discardableResult
+    private func publish() -> Int {
+        let current = generation.value.add(1, ordering: .releasing).newValue
         sleep.lock()
         if sleepers > 0 { sleep.broadcast() }
         sleep.unlock()
+        return current
     }
 
     private func loop(_ me: Int) {
@@ -124,7 +134,7 @@ final class WorkerPool: @unchecked Sendable {
             seen = generation.value.load(ordering: .acquiring)
             if stopping { return }
             claim(me)
-            done.value.add(1, ordering: .releasing)
+            finished[me * 8].store(seen, ordering: .releasing)
         }
     }
 }
