@@ -59,7 +59,7 @@ struct BenchReport {
             }
         }
         if let kernels {
-            out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; FP8 matrix × vector, weights from memory:", threads * 8, kernels.emptyLoopMicroseconds))
+            out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; FP8 matrix × vector, weights from memory:", kernels.emptyLoopTasks, kernels.emptyLoopMicroseconds))
             for (rows, cols, us) in kernels.matvec {
                 let gbs = Double(rows * cols) / (us * 1e3)
                 out.append(String(format: "  %6d × %-6d %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", rows, cols, us, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
@@ -100,7 +100,7 @@ struct BenchReport {
                                                "synthetic_cache": true] },
         ]
         if let kernels {
-            object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds,
+            object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds, "empty_loop_tasks": kernels.emptyLoopTasks,
                                  "fp8_matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "us": $0.microseconds, "gb_s": Double($0.rows * $0.cols) / ($0.microseconds * 1e3)] }]
         }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }
