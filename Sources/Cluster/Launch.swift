@@ -22,8 +22,13 @@ public enum Launch {
         if let n = env["DSA_THREADS"].flatMap(Int.init), n > 0 { return n }
         let allowed = NUMA.allowedCPUs.count
         if allowed > 0, allowed < ProcessInfo.processInfo.processorCount { return allowed }
-        let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 1
-        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / ranksOnHost)
+    }
+
+    /// The ranks the launcher started on this host (1 when alone).
+    public static var ranksOnHost: Int {
+        let env = ProcessInfo.processInfo.environment
+        return max(1, ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 1)
     }
 
     /// The communicator of this run: MPI under a launcher, a single rank otherwise.

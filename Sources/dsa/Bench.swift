@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs per figure (after one warm-up).")
     var runs = 3
 
-    @Flag(help: "Also time one empty parallel loop and FP8 matrix-vector products from memory (every rank at once; rank 0's figures).")
+    @Flag(help: "Also time one empty parallel loop and FP8 matrix-vector products from memory (1 GB of weights shared by the host's ranks, every rank at once; rank 0's figures).")
     var kernels = false
 
     @Flag(help: "Print one JSON object.")
@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
             var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat,
                                      bandwidthReadings: [readBandwidth()])
             if kernels {
-                report.kernels = KernelBench.measure()
+                report.kernels = KernelBench.measure(bytes: max(64 << 20, (1 << 30) / Launch.ranksOnHost))
                 comm.barrier()
             }
             let vocab = model.config.vocabSize

@@ -7,19 +7,20 @@ struct KernelBench {
     /// Microseconds of one loop of `emptyLoopTasks` (8 a worker) empty tasks (the median of 5 rounds).
     var emptyLoopMicroseconds = 0.0, emptyLoopTasks = 0
     /// Per shape: microseconds of one `[rows, cols]` FP8 matrix times one vector, the calls cycling
-    /// through 1 GB of weights, more than the caches hold (the median of 5 rounds).
+    /// through `bytes` of weights (the median of 5 rounds).
     var matvec: [(rows: Int, cols: Int, microseconds: Double)] = []
 
     /// bench-mini's attention projections (1–4 MB), an expert's down and up projections, and a
     /// large matrix.
     static let shapes = [(2048, 512), (8192, 128), (2048, 2048), (2048, 1408), (1408, 2048), (16384, 2048)]
 
-    static func measure() -> KernelBench {
+    /// With `bytes` of weights a rank: 1 GB over the ranks on a host is more than its caches hold.
+    static func measure(bytes: Int) -> KernelBench {
         var report = KernelBench()
         let tasks = Parallel.threads * 8
         report.emptyLoopTasks = tasks
         report.emptyLoopMicroseconds = medianMicroseconds(calls: 20_000) { Parallel.forRanges(tasks) { _ in } }
-        let bytes = 1 << 30, codes = OwnedBuffer(bytes: bytes)
+        let codes = OwnedBuffer(bytes: bytes)
         Parallel.forRanges(bytes, align: 64) { range in  // first touch by the workers; codes of ±[0.002, 240]
             for i in range { codes.pointer.storeBytes(of: UInt8(truncatingIfNeeded: i &* 37) & 0xF7, toByteOffset: i, as: UInt8.self) }
         }
