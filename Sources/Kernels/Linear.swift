@@ -151,7 +151,7 @@ extension MatrixView {
     func dot(row r: Int, _ x: UnsafePointer<Float>) -> Float {
         let k = cols
         switch format {
-        case .fp8: return withScales(ofRow: r) { fp8RowDot(base.assumingMemoryBound(to: UInt8.self) + r * k, x, k, scales: $0) }
+        case .fp8: return fp8RowDot(base.assumingMemoryBound(to: UInt8.self) + r * k, x, k, scales: scales(ofRow: r))
         case .bf16: return bf16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f16: return f16Dot(base.assumingMemoryBound(to: UInt16.self) + r * k, x, k)
         case .f32: return dotF32(base.assumingMemoryBound(to: Float.self) + r * k, x, k)
@@ -165,12 +165,10 @@ extension MatrixView {
         var r = rows.lowerBound
         while r < rows.upperBound {
             if format == .fp8, r + 4 <= rows.upperBound, r % Matrix.blockSize + 4 <= Matrix.blockSize {
-                withScales(ofRow: r) { s in
-                    let codes = base.assumingMemoryBound(to: UInt8.self) + r * cols
-                    for t in 0..<m {
-                        let d = fp8RowDot4(codes, stride: cols, x + t * cols, cols, scales: s)
-                        for j in 0..<4 { body(t, r + j, d[j]) }
-                    }
+                let codes = base.assumingMemoryBound(to: UInt8.self) + r * cols, s = scales(ofRow: r)
+                for t in 0..<m {
+                    let d = fp8RowDot4(codes, stride: cols, x + t * cols, cols, scales: s)
+                    for j in 0..<4 { body(t, r + j, d[j]) }
                 }
                 r += 4
             } else {
@@ -184,7 +182,7 @@ extension MatrixView {
     @inline(__always)
     func dot(row r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>) -> Float {
         guard format == .fp8 else { return dotF32(decoded, x, cols) }
-        return withScales(ofRow: r) { s in blockScaledDot(cols, scales: s) { c, len in dotF32Parts(decoded + c, x + c, len) } }
+        return blockScaledDot(cols, scales: scales(ofRow: r)) { c, len in dotF32Parts(decoded + c, x + c, len) }
     }
 
     /// Rows `r` and `r + 1`, decoded as `decodeRow(scaled: false)` wrote them one after the other at
@@ -195,9 +193,7 @@ extension MatrixView {
             var one: Float = 1  // a single block of scale 1 sums exactly as `dotF32`
             return Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: cols, &one, &one)
         }
-        return withScales(ofRow: r) { s0 in
-            withScales(ofRow: r + 1) { s1 in Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: Matrix.blockSize, s0, s1) }
-        }
+        return Kernels.dot2x2(decoded, decoded + cols, x0, x1, cols: cols, block: Matrix.blockSize, scales(ofRow: r), scales(ofRow: r + 1))
     }
 
     /// Columns `columns` (whole 128-column blocks for FP8) of rows `r..<r + 4`, decoded as
@@ -207,20 +203,17 @@ extension MatrixView {
     @inline(__always)
     func dot4x4(rows r: Int, decoded: UnsafePointer<Float>, _ x: UnsafePointer<Float>, columns: Range<Int>, _ sums: inout TileSums) {
         if format == .fp8 {
-            withScales(ofRow: r) { s0 in withScales(ofRow: r + 1) { s1 in withScales(ofRow: r + 2) { s2 in withScales(ofRow: r + 3) { s3 in
-                Kernels.dot4x4(decoded, x, strides: (cols, cols), columns: columns, block: Matrix.blockSize, (s0, s1, s2, s3), &sums)
-            } } } }
+            Kernels.dot4x4(decoded, x, strides: (cols, cols), columns: columns, block: Matrix.blockSize,
+                           (scales(ofRow: r), scales(ofRow: r + 1), scales(ofRow: r + 2), scales(ofRow: r + 3)), &sums)
         } else {
             var one: Float = 1  // a single block of scale 1 sums exactly as `dotF32`
             withUnsafePointer(to: &one) { one in Kernels.dot4x4(decoded, x, strides: (cols, cols), columns: columns, block: cols, (one, one, one, one), &sums) }
         }
     }
 
-    /// Runs `body` with FP8 row `r`'s block scales (one per 128 columns).
+    /// FP8 row `r`'s block scales (one per 128 columns).
     @inline(__always)
-    private func withScales<T>(ofRow r: Int, _ body: (UnsafePointer<Float>) -> T) -> T {
-        body(scales + (r / Matrix.blockSize) * Matrix.scaleCols(cols))
-    }
+    private func scales(ofRow r: Int) -> UnsafePointer<Float> { scales + (r / Matrix.blockSize) * Matrix.scaleCols(cols) }
 
     /// Writes row `r` as fp32 into `out` (`cols` values); `scaled: false` leaves FP8 block scales
     /// out (values × 2^-8, for `dot(row:decoded:_:)`).
@@ -229,10 +222,9 @@ extension MatrixView {
         switch format {
         case .fp8:
             let codes = base.assumingMemoryBound(to: UInt8.self) + r * k
-            withScales(ofRow: r) { s in
-                for (b, c) in stride(from: 0, to: k, by: Matrix.blockSize).enumerated() {
-                    decodeFP8(codes + c, out + c, Swift.min(Matrix.blockSize, k - c), scale: scaled ? s[b] : 1)
-                }
+            let s = scales(ofRow: r)
+            for (b, c) in stride(from: 0, to: k, by: Matrix.blockSize).enumerated() {
+                decodeFP8(codes + c, out + c, Swift.min(Matrix.blockSize, k - c), scale: scaled ? s[b] : 1)
             }
         case .bf16:
             let p = base.assumingMemoryBound(to: UInt16.self) + r * k

@@ -50,7 +50,7 @@ public enum Parallel {
 /// counter sits on a cache line of its own, and every spin-wait `pause`s.
 final class WorkerPool: @unchecked Sendable {
     let size: Int
-    private let generation = LineCounter()
+    private let generation: UnsafeMutablePointer<Atomic<Int>>  // the job's number, published by the caller
     private let next: UnsafeMutablePointer<Atomic<Int>>  // participant p's next task at next[p · 8]: a line each
     private let finished: UnsafeMutablePointer<Atomic<Int>>  // the last generation worker p finished, at finished[p · 8]
     /// The current job, which `run` keeps alive: unretained, so the workers' calls touch no
@@ -61,11 +61,11 @@ final class WorkerPool: @unchecked Sendable {
 
     init(size: Int) {
         self.size = size
-        (next, finished) = (Self.lines(size), Self.lines(size))
+        (generation, next, finished) = (Self.lines(1), Self.lines(size), Self.lines(size))
         for p in 1..<size { Thread { [self] in loop(p) }.start() }
     }
 
-    deinit { next.deallocate(); finished.deallocate() }
+    deinit { generation.deallocate(); next.deallocate(); finished.deallocate() }
 
     /// `count` atomic counters at 0, each on a 64-byte line of its own: counter `i` at `[i · 8]`.
     private static func lines(_ count: Int) -> UnsafeMutablePointer<Atomic<Int>> {
@@ -107,7 +107,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Starts the next generation, waking sleeping workers; returns its number.
     @discardableResult
     private func publish() -> Int {
-        let current = generation.value.add(1, ordering: .releasing).newValue
+        let current = generation[0].add(1, ordering: .releasing).newValue
         sleep.lock()
         if sleepers > 0 { sleep.broadcast() }
         sleep.unlock()
@@ -118,7 +118,7 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0, spinUntil: UInt64 = 0
-            while generation.value.load(ordering: .acquiring) == seen {
+            while generation[0].load(ordering: .acquiring) == seen {
                 spins += 1
                 cpu_relax()
                 guard spins % 4096 == 0 else { continue }
@@ -127,11 +127,11 @@ final class WorkerPool: @unchecked Sendable {
                 guard now > spinUntil else { continue }
                 sleep.lock()
                 sleepers += 1
-                while generation.value.load(ordering: .acquiring) == seen { sleep.wait() }
+                while generation[0].load(ordering: .acquiring) == seen { sleep.wait() }
                 sleepers -= 1
                 sleep.unlock()
             }
-            seen = generation.value.load(ordering: .acquiring)
+            seen = generation[0].load(ordering: .acquiring)
             if stopping { return }
             claim(me)
             finished[me * 8].store(seen, ordering: .releasing)
@@ -143,15 +143,6 @@ final class WorkerPool: @unchecked Sendable {
 final class Job {
     let body: (Int) -> Void
     init(_ body: @escaping (Int) -> Void) { self.body = body }
-}
-
-/// An atomic counter alone on its cache line: 56 bytes of padding on each side (Swift lays a
-/// final class's stored properties out in order), so threads polling one counter do not slow the
-/// updates of another.
-final class LineCounter: Sendable {
-    private let before = (0, 0, 0, 0, 0, 0, 0)
-    let value = Atomic<Int>(0)
-    private let after = (0, 0, 0, 0, 0, 0, 0)
 }
 
 /// Hands a value to worker threads that the caller waits for.
