@@ -4,7 +4,7 @@
 /// so chunked prefill and decode reproduce a full prefill exactly.
 public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>) {
     let v = w.view
-    Parallel.forRanges(w.rows, align: w.format == .fp8 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, v, y, rows) }
+    Parallel.forRanges(w.rows, align: w.format == .fp8 || w.format == .bf16 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, v, y, rows) }
 }
 
 /// Register tiles with 16 accumulators — prefill's 4 rows × 4 tokens (`dot4x4`, else 2 × 2), the
@@ -159,15 +159,17 @@ extension MatrixView {
     }
 
     /// `body(t, r, row r · token t)` for every row in `rows` and token `t` of `x` (`[m, cols]`), each
-    /// equal to `dot(row:)`: FP8 rows four at a time (`fp8RowDot4`) where they share block scales.
+    /// equal to `dot(row:)`: FP8 rows four at a time (`fp8RowDot4`) where they share block scales,
+    /// bf16 rows four at a time (`bf16RowDot4`).
     @inline(__always)
     func forEachDot(rows: Range<Int>, tokens m: Int, _ x: UnsafePointer<Float>, _ body: (Int, Int, Float) -> Void) {
         var r = rows.lowerBound
         while r < rows.upperBound {
-            if format == .fp8, r + 4 <= rows.upperBound, r % Matrix.blockSize + 4 <= Matrix.blockSize {
-                let codes = base.assumingMemoryBound(to: UInt8.self) + r * cols, s = scales(ofRow: r)
+            if r + 4 <= rows.upperBound, format == .bf16 || format == .fp8 && r % Matrix.blockSize + 4 <= Matrix.blockSize {
                 for t in 0..<m {
-                    let d = fp8RowDot4(codes, stride: cols, x + t * cols, cols, scales: s)
+                    let d = format == .fp8
+                        ? fp8RowDot4(base.assumingMemoryBound(to: UInt8.self) + r * cols, stride: cols, x + t * cols, cols, scales: scales(ofRow: r))
+                        : bf16RowDot4(base.assumingMemoryBound(to: UInt16.self) + r * cols, stride: cols, x + t * cols, cols)
                     for j in 0..<4 { body(t, r + j, d[j]) }
                 }
                 r += 4
