@@ -109,7 +109,9 @@ struct MoE: Sendable {
         let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[2 * t * k + $0 * shared.count + part] == comm.rank } }
         let y = Profiler.measure("moe") { localShare(x, Array(ids), weights, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
-            (0..<y.count).map { i in Float(parts.reduce(0.0) { $0 + $1[i] }) }
+            var sum = parts[0]
+            for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }
+            return sum.map(Float.init)
         }
     }
 

@@ -20,13 +20,9 @@ struct Block: Sendable {
 
     /// `[T, dim] → [T, dim]`.
     func callAsFunction(_ h: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
-        var x = h
-        let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)
-        for i in x.indices { x[i] += a[i] }
+        let x = adding(h, attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm))
         let f = ffnNorm(x)
-        let m = moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) }
-        for i in x.indices { x[i] += m[i] }
-        return x
+        return adding(x, moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) })
     }
 }
 

@@ -165,17 +165,18 @@ public func mergeAttention(_ parts: [[Double]], heads: Int, latent: Int) -> [Flo
     return [Float](unsafeUninitializedCapacity: rows * latent) { out, count in
         let ob = out.baseAddress!
         Parallel.forRanges(rows, minPerTask: 32) { range in
-            var acc = [Double](repeating: 0, count: latent)
-            for r in range {
-                let m = parts.reduce(-Double.infinity) { Swift.max($0, $1[r * stride + latent + 1]) }
-                var total = 0.0
-                for i in 0..<latent { acc[i] = 0 }
-                for part in parts where part[r * stride + latent + 1] > -.infinity {
-                    let w = exp(part[r * stride + latent + 1] - m)
-                    total += w * part[r * stride + latent]
-                    for i in 0..<latent { acc[i] += w * part[r * stride + i] }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: latent) { acc in
+                for r in range {
+                    let m = parts.reduce(-Double.infinity) { Swift.max($0, $1[r * stride + latent + 1]) }
+                    var total = 0.0
+                    acc.initialize(repeating: 0)
+                    for part in parts where part[r * stride + latent + 1] > -.infinity {
+                        let w = exp(part[r * stride + latent + 1] - m)
+                        total += w * part[r * stride + latent]
+                        part.withUnsafeBufferPointer { p in for i in 0..<latent { acc[i] += w * p[r * stride + i] } }
+                    }
+                    for i in 0..<latent { ob[r * latent + i] = Float(acc[i] / total) }
                 }
-                for i in 0..<latent { ob[r * latent + i] = Float(acc[i] / total) }
             }
         }
         count = rows * latent

@@ -105,17 +105,21 @@ public func linears(_ x: [Float], _ ws: [Matrix]) -> [[Float]] {
 /// The pointer form of `linears`, each job with its own input: `y = x · wᵀ` (`x` is `[tokens, w.cols]`,
 /// `y` `[tokens, w.rows]`; the experts of a MoE layer).
 func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
-    // Pieces of about equal work (rows × tokens × columns), starting on multiples of 8 within each matrix.
-    let work = jobs.reduce(0) { $0 + $1.w.rows * $1.tokens * $1.w.cols } / Swift.max(1, Parallel.threads * Parallel.tasksPerThread)
-    let pieces = jobs.indices.flatMap { j in
-        let rows = Swift.max(8, (work / Swift.max(jobs[j].tokens * jobs[j].w.cols, 1) + 7) / 8 * 8)
-        return stride(from: 0, to: jobs[j].w.rows, by: rows).map { (j, $0..<Swift.min(jobs[j].w.rows, $0 + rows)) }
-    }
     let views = jobs.map(\.w.view)
-    Parallel.forEach(pieces.count) { p in
-        let (j, rows) = pieces[p]
+    forEachPiece(rows: jobs.map(\.w.rows), work: jobs.map { $0.tokens * $0.w.cols }) { j, rows in
         linearRows(jobs[j].x, tokens: jobs[j].tokens, views[j], jobs[j].y, rows)
     }
+}
+
+/// `body(j, rows)` over all `rows[j]` rows of each `j`, in one parallel pass of pieces of about
+/// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`.
+func forEachPiece(rows: [Int], work: [Int], _ body: (Int, Range<Int>) -> Void) {
+    let share = zip(rows, work).reduce(0) { $0 + $1.0 * $1.1 } / Swift.max(1, Parallel.threads * Parallel.tasksPerThread)
+    let pieces = rows.indices.flatMap { j in
+        let size = Swift.max(8, (share / Swift.max(work[j], 1) + 7) / 8 * 8)
+        return stride(from: 0, to: rows[j], by: size).map { (j, $0..<Swift.min(rows[j], $0 + size)) }
+    }
+    Parallel.forEach(pieces.count) { p in body(pieces[p].0, pieces[p].1) }
 }
 
 /// Running sums `[0, a, a+b, …]`.

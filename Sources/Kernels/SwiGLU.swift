@@ -18,45 +18,46 @@ public func swiGLU(_ gate: Float, _ up: Float) -> Float { gate / (1 + exp(-gate)
 /// `swiGLU` of each pair of `gate` and `up`, over the workers.
 public func swiGLU(_ gate: [Float], _ up: [Float]) -> [Float] {
     precondition(gate.count == up.count)
-    guard !gate.isEmpty else { return [] }
-    var out = gate
-    out.withUnsafeMutableBufferPointer { g in up.withUnsafeBufferPointer { u in swiGLU(g.baseAddress!, u.baseAddress!, count: g.count) } }
-    return out
-}
-
-/// `gate[i] = swiGLU(gate[i], up[i])` for `i < count`, over the workers.
-func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-    Parallel.forRanges(count, minPerTask: 1024) { range in
-        for i in range { gate[i] = swiGLU(gate[i], up[i]) }
+    return [Float](unsafeUninitializedCapacity: gate.count) { out, count in
+        gate.withUnsafeBufferPointer { g in
+            up.withUnsafeBufferPointer { u in
+                Parallel.forRanges(g.count, minPerTask: 1024) { range in for i in range { out[i] = swiGLU(g[i], u[i]) } }
+            }
+        }
+        count = gate.count
     }
 }
 
 /// `Σ_j weights_j[i] · SwiGLU_j(x[tokens_j[i]])` for every token of `x` (`[T, dim]`), in fp64 with the
-/// jobs added in order. Two parallel passes over the weights (every gate and up projection, then
-/// every down projection); gathering the inputs, the activation and the weighted sum run on the
-/// workers too, so a long prefill does not wait on one thread.
+/// jobs added in order. Two parallel passes over the weights: every gate and up projection with
+/// the activation of the rows each piece computed, then every down projection. A job's tokens are
+/// read in place where they are consecutive rows of `x` (decode), else gathered; the gathering and
+/// the weighted sum run on the workers too, so a long prefill does not wait on one thread.
 public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Double] {
     let firstRow = offsets(jobs.map(\.tokens.count)), rows = firstRow.last!  // row offsets of each job's tokens
     let hiddenAt = offsets(jobs.map { $0.tokens.count * $0.gate.rows })
+    let inPlace = jobs.map { job in job.tokens.indices.allSatisfy { job.tokens[$0] == job.tokens[0] + $0 } }
     let xs = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim), out = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim)
     let gate = UnsafeMutablePointer<Float>.allocate(capacity: hiddenAt.last!), up = UnsafeMutablePointer<Float>.allocate(capacity: hiddenAt.last!)
     defer { xs.deallocate(); out.deallocate(); gate.deallocate(); up.deallocate() }
     x.withUnsafeBufferPointer { x in
-        Parallel.forRanges(rows, minPerTask: 16) { range in
+        let gathered = jobs.indices.filter { !inPlace[$0] }.flatMap { firstRow[$0]..<firstRow[$0 + 1] }
+        Parallel.forRanges(gathered.count, minPerTask: 16) { range in
             var j = 0
-            for row in range {
+            for row in range.map({ gathered[$0] }) {
                 while row >= firstRow[j + 1] { j += 1 }
                 (xs + row * dim).update(from: x.baseAddress! + jobs[j].tokens[row - firstRow[j]] * dim, count: dim)
             }
         }
+        let inputs = jobs.indices.map { j in inPlace[j] && !jobs[j].tokens.isEmpty ? x.baseAddress! + jobs[j].tokens[0] * dim : UnsafePointer(xs + firstRow[j] * dim) }
+        let gates = jobs.map(\.gate.view), ups = jobs.map(\.up.view)
+        forEachPiece(rows: jobs.map(\.gate.rows), work: jobs.map { 2 * $0.tokens.count * $0.gate.cols }) { j, hidden in
+            let n = jobs[j].tokens.count, width = jobs[j].gate.rows, g = gate + hiddenAt[j], u = up + hiddenAt[j]
+            linearRows(inputs[j], tokens: n, gates[j], g, hidden)
+            linearRows(inputs[j], tokens: n, ups[j], u, hidden)
+            for t in 0..<n { for r in hidden { g[t * width + r] = swiGLU(g[t * width + r], u[t * width + r]) } }
+        }
     }
-    var projections = [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]()
-    for (j, job) in jobs.enumerated() {
-        let input = UnsafePointer(xs + firstRow[j] * dim)
-        projections += [(input, job.tokens.count, job.gate, gate + hiddenAt[j]), (input, job.tokens.count, job.up, up + hiddenAt[j])]
-    }
-    linears(projections)
-    swiGLU(gate, up, count: hiddenAt.last!)
     linears(jobs.indices.map { j in (UnsafePointer(gate + hiddenAt[j]), jobs[j].tokens.count, jobs[j].down, out + firstRow[j] * dim) })
     var y = [Double](repeating: 0, count: x.count)
     y.withUnsafeMutableBufferPointer { y in

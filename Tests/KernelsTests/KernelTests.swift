@@ -188,7 +188,8 @@ final class KernelTests: XCTestCase {
     }
 
     /// Weighted SwiGLUs (a MoE layer's shared and routed experts) against their naive twin, and each
-    /// token's result the same run with the others or alone (prefill and decode agree bit for bit).
+    /// token's result the same run with the others or alone (prefill and decode agree bit for bit);
+    /// jobs whose tokens are consecutive rows read them in place, the others gathered.
     func testWeightedSwiGLUsMatchNaiveAndEachTokenAlone() {
         let dim = 200, inter = 136, t = 5
         let fp8 = (fp8Matrix(rows: inter, cols: dim), fp8Matrix(rows: inter, cols: dim), fp8Matrix(rows: dim, cols: inter))
@@ -197,7 +198,8 @@ final class KernelTests: XCTestCase {
                    Matrix(rows: dim, cols: inter, values: randomValues(inter * dim, scale: 0.1)))
         let jobs = [SwiGLUJob(gate: fp8.0, up: fp8.1, down: fp8.2, tokens: Array(0..<t), weights: Array(repeating: 1, count: t)),
                     SwiGLUJob(gate: f32.0, up: f32.1, down: f32.2, tokens: [0, 3], weights: [0.7, 1.3]),
-                    SwiGLUJob(gate: fp8.0, up: f32.1, down: fp8.2, tokens: [1, 3, 4], weights: [0.2, 2.5, 0.9])]
+                    SwiGLUJob(gate: fp8.0, up: f32.1, down: fp8.2, tokens: [1, 3, 4], weights: [0.2, 2.5, 0.9]),
+                    SwiGLUJob(gate: f32.0, up: fp8.1, down: f32.2, tokens: [3, 4], weights: [1.1, 0.4])]  // read in place, from row 3
         let x = randomValues(t * dim)
         let y = weightedSwiGLUs(x, dim: dim, jobs)
         assertClose(y.map(Float.init), naiveWeightedSwiGLUs(x, dim: dim, jobs).map(Float.init), 1e-4, "weighted SwiGLUs")
