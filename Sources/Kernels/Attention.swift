@@ -44,71 +44,131 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
 }
 
 /// `latentAttention` of several queries (`qLatent` `[T, heads, latent]`, `qRope` `[T, heads, rope]`),
-/// query `i` over the first `counts[i]` keys (a prefill's causal prefixes), in one parallel pass
-/// over every query and head: `[T, heads, latent + 2]`. Where there are tasks enough for every
-/// worker, each task takes four heads of a query, which share every key they load.
+/// query `i` over the first `counts[i]` keys (a prefill's causal prefixes), in one parallel pass:
+/// `[T, heads, latent + 2]`. Four heads go together where they can (they share every key they
+/// load). A query's keys are cut into `keyChunks(n)` runs, each softmaxed alone, then merged in
+/// order (`mergeChunk`); where queries and heads are too few for the workers (decode), each run is
+/// a task of its own, else a task takes a query's runs one after the other — the same sums either
+/// way, so a query gives the same bits alone or with others.
 public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, counts: [Int],
                             heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
     let width = latent + rope, stride = latent + 2, t = counts.count
     precondition(keys.count >= (counts.max() ?? 0) * width && qLatent.count == t * heads * latent && qRope.count == t * heads * rope)
-    let group = heads % 4 == 0 && t * heads / 4 >= Parallel.threads ? 4 : 1
+    let group = heads % 4 == 0 ? 4 : 1, groups = heads / group
+    let chunks = counts.map(keyChunks), split = t * groups < Parallel.threads  // one task per run of keys
     var out = [Double](repeating: 0, count: t * heads * stride)
+    // Split: run c of query i's heads at runs[(runAt[i] + c) · heads · stride], all merged after.
+    let runAt = offsets(split ? chunks : []), runs = UnsafeMutablePointer<Double>.allocate(capacity: (runAt.last ?? 0) * heads * stride)
+    defer { runs.deallocate() }
     qLatent.withUnsafeBufferPointer { ql in
         qRope.withUnsafeBufferPointer { qr in
             out.withUnsafeMutableBufferPointer { op in
-                let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!, kb = keys.baseAddress
-                Parallel.forEach(t * heads / group) { task in  // (query · heads + first head) / group
-                    let first = task * group, o = ob + first * stride, n = counts[first / heads]
-                    guard n > 0, let kb else { for g in 0..<group { o[g * stride + latent + 1] = -.infinity }; return }
-                    let p = UnsafeMutablePointer<Float>.allocate(capacity: n * group)  // [group, n] scores
-                    defer { p.deallocate() }
-                    let q = qlb + first * latent, qp = qrb + first * rope
-                    if group == 4 {  // four heads against four keys (or one) at a time, each scored as alone
-                        var s = 0
-                        while Tiles.wide && s + 4 <= n {
-                            let k = kb + s * width
-                            let d = scale * (dotF32x4x4(q, strideA: latent, k, strideB: width, latent) + dotF32x4x4(qp, strideA: rope, k + latent, strideB: width, rope))
-                            for j in 0..<4 { for g in 0..<4 { p[g * n + s + j] = d[j * 4 + g] } }
-                            s += 4
-                        }
-                        for s in s..<n {
-                            let k = kb + s * width
-                            let d = scale * (dotF32x4(k, rows: q, stride: latent, latent) + dotF32x4(k + latent, rows: qp, stride: rope, rope))
-                            for g in 0..<4 { p[g * n + s] = d[g] }
-                        }
-                    } else {
-                        var s = 0
-                        while s + 4 <= n {  // four keys at a time, each scored as alone
-                            let k = kb + s * width
-                            let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
-                            for j in 0..<4 { p[s + j] = d[j] }
-                            s += 4
-                        }
-                        for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
+                let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!
+                /// Heads `first..<first + group` of query `i` over run `c` of its keys, into `o` (`[group, stride]`).
+                func run(_ i: Int, _ c: Int, _ first: Int, _ o: UnsafeMutablePointer<Double>) {
+                    let n = counts[i], lo = n * c / chunks[i], hi = n * (c + 1) / chunks[i]
+                    guard hi > lo, let kb = keys.baseAddress else {
+                        for g in 0..<group { (o + g * stride).initialize(repeating: 0, count: latent + 1); o[g * stride + latent + 1] = -.infinity }
+                        return
                     }
-                    let e = UnsafeMutablePointer<Double>.allocate(capacity: n * group)  // [group, n] exp(score − max)
-                    defer { e.deallocate() }
-                    for g in 0..<group {
-                        var m = -Float.infinity
-                        for s in 0..<n { m = Swift.max(m, p[g * n + s]) }
-                        var sum = 0.0
-                        for s in 0..<n {
-                            e[g * n + s] = exp(Double(p[g * n + s]) - Double(m))
-                            sum += e[g * n + s]
-                        }
-                        o[g * stride + latent] = sum
-                        o[g * stride + latent + 1] = Double(m)
+                    attendRun(qlb + (i * heads + first) * latent, qrb + (i * heads + first) * rope, kb + lo * width, hi - lo, group: group,
+                              latent: latent, rope: rope, scale: scale, o, stride: stride)
+                }
+                if split {
+                    let tasks = offsets((0..<t).map { chunks[$0] * groups })
+                    Parallel.forEach(tasks.last!) { task in
+                        let i = (0..<t).last { tasks[$0] <= task }!, c = (task - tasks[i]) / groups, first = (task - tasks[i]) % groups * group
+                        run(i, c, first, runs + ((runAt[i] + c) * heads + first) * stride)
                     }
-                    if group == 4 {
-                        weightedKeySums4(e, n, keys: kb, width: width, latent: latent, o, stride: stride)
-                    } else {
-                        for s in 0..<n { axpyDouble(e[s], kb + s * width, o, latent) }
+                    for i in 0..<t {
+                        (ob + i * heads * stride).update(from: runs + runAt[i] * heads * stride, count: heads * stride)
+                        for c in 1..<chunks[i] { mergeChunk(ob + i * heads * stride, runs + (runAt[i] + c) * heads * stride, rows: heads, latent: latent) }
+                    }
+                } else {
+                    Parallel.forEach(t * groups) { task in
+                        let i = task / groups, first = task % groups * group, o = ob + (i * heads + first) * stride
+                        run(i, 0, first, o)
+                        guard chunks[i] > 1 else { return }
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: group * stride) { next in
+                            for c in 1..<chunks[i] {
+                                run(i, c, first, next.baseAddress!)
+                                mergeChunk(o, next.baseAddress!, rows: group, latent: latent)
+                            }
+                        }
                     }
                 }
             }
         }
     }
     return out
+}
+
+/// How many runs a query's `n` keys are cut into: up to four of at least 16 keys.
+func keyChunks(_ n: Int) -> Int { Swift.max(1, Swift.min(4, n / 16)) }
+
+/// `rows` partials (`[rows, latent + 2]` each) of later keys merged into `o`: both rescaled to the
+/// larger max.
+func mergeChunk(_ o: UnsafeMutablePointer<Double>, _ p: UnsafePointer<Double>, rows: Int, latent: Int) {
+    let stride = latent + 2
+    for r in 0..<rows {
+        let a = o + r * stride, b = p + r * stride, m = Swift.max(a[latent + 1], b[latent + 1])
+        guard m > -.infinity else { continue }
+        let wa = exp(a[latent + 1] - m), wb = exp(b[latent + 1] - m)
+        for d in 0...latent { a[d] = a[d] * wa + b[d] * wb }
+        a[latent + 1] = m
+    }
+}
+
+/// The partial of `group` heads (queries `q` `[group, latent]`, `qp` `[group, rope]`) over `n` keys at
+/// `kb` (`[n, latent + rope]`) into `o` (`[group, stride]`): `Σ exp(score − max)·latent`, `Σ exp(score − max)`, max.
+@inline(__always)
+func attendRun(_ q: UnsafePointer<Float>, _ qp: UnsafePointer<Float>, _ kb: UnsafePointer<Float>, _ n: Int, group: Int,
+               latent: Int, rope: Int, scale: Float, _ o: UnsafeMutablePointer<Double>, stride: Int) {
+    let width = latent + rope
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: n * group)  // [group, n] scores
+    defer { p.deallocate() }
+    if group == 4 {  // four heads against four keys (or one) at a time, each scored as alone
+        var s = 0
+        while Tiles.wide && s + 4 <= n {
+            let k = kb + s * width
+            let d = scale * (dotF32x4x4(q, strideA: latent, k, strideB: width, latent) + dotF32x4x4(qp, strideA: rope, k + latent, strideB: width, rope))
+            for j in 0..<4 { for g in 0..<4 { p[g * n + s + j] = d[j * 4 + g] } }
+            s += 4
+        }
+        for s in s..<n {
+            let k = kb + s * width
+            let d = scale * (dotF32x4(k, rows: q, stride: latent, latent) + dotF32x4(k + latent, rows: qp, stride: rope, rope))
+            for g in 0..<4 { p[g * n + s] = d[g] }
+        }
+    } else {
+        var s = 0
+        while s + 4 <= n {  // four keys at a time, each scored as alone
+            let k = kb + s * width
+            let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
+            for j in 0..<4 { p[s + j] = d[j] }
+            s += 4
+        }
+        for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
+    }
+    let e = UnsafeMutablePointer<Double>.allocate(capacity: n * group)  // [group, n] exp(score − max)
+    defer { e.deallocate() }
+    for g in 0..<group {
+        var m = -Float.infinity
+        for s in 0..<n { m = Swift.max(m, p[g * n + s]) }
+        var sum = 0.0
+        for s in 0..<n {
+            e[g * n + s] = exp(Double(p[g * n + s]) - Double(m))
+            sum += e[g * n + s]
+        }
+        o[g * stride + latent] = sum
+        o[g * stride + latent + 1] = Double(m)
+    }
+    if group == 4 {
+        weightedKeySums4(e, n, keys: kb, width: width, latent: latent, o, stride: stride)
+    } else {
+        for d in 0..<latent { o[d] = 0 }
+        for s in 0..<n { axpyDouble(e[s], kb + s * width, o, latent) }
+    }
 }
 
 /// `out[g][d] = Σ_s e[g·n + s] · keys[s][d]` for four heads `g` (rows `stride` apart) and the first

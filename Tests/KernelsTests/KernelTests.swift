@@ -260,6 +260,29 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// A query's keys are cut into runs softmaxed alone and merged in order: one task per run where
+    /// queries and heads are too few for the workers, the runs one after the other in one task
+    /// otherwise — the same bits either way, and the naive softmax within rounding.
+    func testLatentAttentionRunsGiveTheSameBitsAsTasksOrInOrder() {
+        let latent = 37, rope = 8, width = latent + rope
+        for heads in [3, 4, 8] {
+            for n in [15, 40, 100] {
+                let keys = randomValues(n * width, scale: 2), ql = randomValues(heads * latent), qr = randomValues(heads * rope)
+                let runs = [1, 16].map { threads in
+                    let saved = Parallel.threads
+                    defer { Parallel.threads = saved }
+                    Parallel.threads = threads
+                    return keys.withUnsafeBufferPointer {
+                        latentAttention(qLatent: ql, qRope: qr, keys: $0, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
+                    }
+                }
+                XCTAssertEqual(runs[0], runs[1], "\(heads) heads, \(n) keys: one worker against sixteen")
+                let slow = naiveLatentAttention(qLatent: ql, qRope: qr, keys: keys, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
+                assertClose(mergeAttention([runs[1]], heads: heads, latent: latent), slow, 1e-5, "\(heads) heads, \(n) keys")
+            }
+        }
+    }
+
     /// The partials equal the same steps done key by key with `dotF32` (scores are taken four keys
     /// at a time), bit for bit, on sizes with tails.
     /// Two heads take the four-keys path; eight (on one worker) the four-heads path, with and
