@@ -114,7 +114,7 @@ func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: Unsaf
 /// `body(j, rows)` over all `rows[j]` rows of each `j`, in one parallel pass of pieces of about
 /// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`.
 func forEachPiece(rows: [Int], work: [Int], _ body: (Int, Range<Int>) -> Void) {
-    let share = zip(rows, work).reduce(0) { $0 + $1.0 * $1.1 } / Swift.max(1, Parallel.threads * Parallel.tasksPerThread)
+    let share = zip(rows, work).reduce(0) { $0 + $1.0 * $1.1 } / Parallel.maxTasks
     let pieces = rows.indices.flatMap { j in
         let size = Swift.max(8, (share / Swift.max(work[j], 1) + 7) / 8 * 8)
         return stride(from: 0, to: rows[j], by: size).map { (j, $0..<Swift.min(rows[j], $0 + size)) }

@@ -18,12 +18,15 @@ public enum Parallel {
     /// 84.2, 16 → 74.6 / 75.7 (fewer: a slow core holds the loop; more: claims cost more).
     static let tasksPerThread = 8
 
+    /// The most ranges one loop is cut into.
+    public static var maxTasks: Int { threads > 1 ? threads * tasksPerThread : 1 }
+
     /// Runs `body(range)` over `count` items split into at most `threads × tasksPerThread`
     /// contiguous ranges, with ranges starting on multiples of `align`.
     public static func forRanges(_ count: Int, align: Int = 1, minPerTask: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let units = (count + align - 1) / align
-        let tasks = Swift.min(units, threads > 1 ? threads * tasksPerThread : 1, Swift.max(1, count / Swift.max(minPerTask, 1)))
+        let tasks = Swift.min(units, maxTasks, Swift.max(1, count / Swift.max(minPerTask, 1)))
         guard tasks > 1, !busy.exchange(true, ordering: .acquiring) else { return body(0..<count) }
         defer { busy.store(false, ordering: .releasing) }
         if pool?.size != threads { pool?.stop(); pool = WorkerPool(size: threads) }

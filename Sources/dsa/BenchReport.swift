@@ -60,9 +60,9 @@ struct BenchReport {
         }
         if let kernels {
             out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; FP8 matrix × vector, weights from memory:", kernels.emptyLoopTasks, kernels.emptyLoopMicroseconds))
-            for (rows, cols, us) in kernels.matvec {
-                let gbs = Double(rows * cols) / (us * 1e3)
-                out.append(String(format: "  %6d × %-6d %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", rows, cols, us, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
+            for m in kernels.matvec {
+                let gbs = KernelBench.gigabytesPerSecond(m)
+                out.append(String(format: "  %6d × %-6d %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", m.rows, m.cols, m.microseconds, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
             }
         }
         if !longContext.isEmpty { out.append("long context (synthetic cache): ms per decode step, and its attention part (indexer + top-k + attention)") }
@@ -101,7 +101,7 @@ struct BenchReport {
         ]
         if let kernels {
             object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds, "empty_loop_tasks": kernels.emptyLoopTasks,
-                                 "fp8_matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "us": $0.microseconds, "gb_s": Double($0.rows * $0.cols) / ($0.microseconds * 1e3)] }]
+                                 "fp8_matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "us": $0.microseconds, "gb_s": KernelBench.gigabytesPerSecond($0)] }]
         }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)

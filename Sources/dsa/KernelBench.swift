@@ -4,7 +4,7 @@ import Kernels
 /// `dsa bench --kernels`: what one parallel loop costs and how fast the FP8 matrix-vector product
 /// reads from memory, shape by shape — the limits of the kernels, apart from the model's.
 struct KernelBench {
-    /// Microseconds of one loop of `emptyLoopTasks` (8 a worker) empty tasks (the median of 5 rounds).
+    /// Microseconds of one loop of `emptyLoopTasks` (`Parallel.maxTasks`) empty tasks (the median of 5 rounds).
     var emptyLoopMicroseconds = 0.0, emptyLoopTasks = 0
     /// Per shape: microseconds of one `[rows, cols]` FP8 matrix times one vector, the calls cycling
     /// through `bytes` of weights (the median of 5 rounds).
@@ -17,7 +17,7 @@ struct KernelBench {
     /// With `bytes` of weights a rank: 1 GB over the ranks on a host is more than its caches hold.
     static func measure(bytes: Int) -> KernelBench {
         var report = KernelBench()
-        let tasks = Parallel.threads * 8
+        let tasks = Parallel.maxTasks
         report.emptyLoopTasks = tasks
         report.emptyLoopMicroseconds = medianMicroseconds(calls: 20_000) { Parallel.forRanges(tasks) { _ in } }
         let codes = OwnedBuffer(bytes: bytes)
@@ -38,6 +38,11 @@ struct KernelBench {
             report.matvec.append((rows, cols, us))
         }
         return report
+    }
+
+    /// GB/s read by one `[rows, cols]` FP8 product taking `microseconds`.
+    static func gigabytesPerSecond(_ m: (rows: Int, cols: Int, microseconds: Double)) -> Double {
+        Double(m.rows * m.cols) / (m.microseconds * 1e3)
     }
 
     /// The median over 5 rounds (after one) of the mean time of `calls` calls of `body`, in µs.
