@@ -59,6 +59,22 @@ func zeroExponents(_ p: UnsafePointer<UInt8>) -> SIMD8<UInt64> {
     return ~(e &+ 0x7878_7878_7878_7878) & 0x8080_8080_8080_8080
 }
 
+/// Fills `map` (`MatrixView.zeroChunks` of an FP8 `[rows, cols]` matrix at `codes`): bit `q` of
+/// group `g` where a row of `4g..<4g + 4` has a zero-exponent code in columns `64q..<64q + 64`.
+/// Once per matrix, so the row dots decode by moving bits without looking at the codes first.
+func mapZeroChunks(_ codes: UnsafePointer<UInt8>, rows: Int, cols: Int, into map: UnsafeMutablePointer<UInt64>) {
+    let words = MatrixView.chunkWords(cols)
+    Parallel.forRanges((rows + 3) / 4) { groups in
+        for g in groups {
+            let group = map + g * words
+            group.initialize(repeating: 0, count: words)
+            for r in (4 * g)..<Swift.min(rows, 4 * g + 4) {
+                for q in 0..<(cols / 64) where !isZero(zeroExponents(codes + r * cols + 64 * q)) { group[q / 64] |= 1 << (q % 64) }
+            }
+        }
+    }
+}
+
 /// Whether no bit of `v` is set.
 @inline(__always)
 func isZero(_ v: SIMD8<UInt64>) -> Bool {
@@ -136,10 +152,11 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
 /// same columns of the next four rows: a C model of this loop on 16 Xeon cores streamed 90–94 GB/s
 /// against 86 at a fixed 24 KB ahead (2048-byte rows), 88–107 against 81–100 (1408-byte rows),
 /// 75 against 72 (10944), 98 against 96 (7168), and beat every fixed distance from 2 to 24 KB.
-/// Each 64 columns decode by moving bits (`fp8x16Normal`) unless one of the four rows has a zero or
-/// subnormal code there.
+/// Each 64 columns decode by moving bits (`fp8x16Normal`) unless the rows' `zeroChunks` words
+/// (`MatrixView.zeroChunks`) mark a zero or subnormal code there.
 @inline(never)
-func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>) -> SIMD4<Float> {
+func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>,
+                zeroChunks: UnsafePointer<UInt64>) -> SIMD4<Float> {
     let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride, ahead = 4 * stride
     var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
     var tails = SIMD4<Float>()
@@ -147,18 +164,20 @@ func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float
     while c < n {
         let end = Swift.min(c + Matrix.blockSize, n)
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        /// Columns `i..<i + 64` of the four rows, decoded by `fp8`.
+        /// Columns `i..<i + 64` of the four rows, decoded by `fp8`, written out (a loop here kept
+        /// its counter's overflow checks).
         @inline(__always) func step64(_ i: Int, _ fp8: (UnsafePointer<UInt8>) -> SIMD16<Float>) {
-            for j in Swift.stride(from: i, to: i + 64, by: 16) {
+            @inline(__always) func step16(_ j: Int) {
                 let xv = load16(x + j)
                 a0.addProduct(fp8(w + j), xv); a1.addProduct(fp8(w1 + j), xv)
                 a2.addProduct(fp8(w2 + j), xv); a3.addProduct(fp8(w3 + j), xv)
             }
+            step16(i); step16(i &+ 16); step16(i &+ 32); step16(i &+ 48)
         }
         var i = c
         while i + 64 <= end {
             cprefetch(w + i + ahead); cprefetch(w1 + i + ahead); cprefetch(w2 + i + ahead); cprefetch(w3 + i + ahead)
-            if isZero(zeroExponents(w + i) | zeroExponents(w1 + i) | zeroExponents(w2 + i) | zeroExponents(w3 + i)) {
+            if zeroChunks[i >> 12] >> ((i >> 6) & 63) & 1 == 0 {
                 step64(i, fp8x16Normal)
             } else {
                 step64(i, fp8x16)

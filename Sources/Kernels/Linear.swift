@@ -163,16 +163,17 @@ extension MatrixView {
     }
 
     /// `body(t, r, row r · token t)` for every row in `rows` and token `t` of `x` (`[m, cols]`), each
-    /// equal to `dot(row:)`: FP8 rows four at a time (`fp8RowDot4`) where they share block scales,
-    /// bf16 rows four at a time (`bf16RowDot4`).
+    /// equal to `dot(row:)`: FP8 rows by their groups of four (`fp8RowDot4`; a group shares block
+    /// scales and a word of `zeroChunks`), bf16 rows four at a time (`bf16RowDot4`).
     @inline(__always)
     func forEachDot(rows: Range<Int>, tokens m: Int, _ x: UnsafePointer<Float>, _ body: (Int, Int, Float) -> Void) {
         var r = rows.lowerBound
         while r < rows.upperBound {
-            if r + 4 <= rows.upperBound, format == .bf16 || format == .fp8 && r % Matrix.blockSize + 4 <= Matrix.blockSize {
+            if r + 4 <= rows.upperBound, format == .bf16 || format == .fp8 && r % 4 == 0 {
                 for t in 0..<m {
                     let d = format == .fp8
-                        ? fp8RowDot4(base.assumingMemoryBound(to: UInt8.self) + r * cols, stride: cols, x + t * cols, cols, scales: scales(ofRow: r))
+                        ? fp8RowDot4(base.assumingMemoryBound(to: UInt8.self) + r * cols, stride: cols, x + t * cols, cols, scales: scales(ofRow: r),
+                                     zeroChunks: zeroChunks + r / 4 * MatrixView.chunkWords(cols))
                         : bf16RowDot4(base.assumingMemoryBound(to: UInt16.self) + r * cols, stride: cols, x + t * cols, cols)
                     for j in 0..<4 { body(t, r + j, d[j]) }
                 }

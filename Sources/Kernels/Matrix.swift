@@ -23,18 +23,26 @@ public struct Matrix: @unchecked Sendable {
     let owner: AnyObject
     /// Holds the block scales.
     private let scaleStorage: OwnedBuffer
+    /// Holds the FP8 zero-chunk map (`MatrixView.zeroChunks`), which row slices share.
+    private let chunkStorage: OwnedBuffer
 
     /// Wraps `rows × cols` elements at `base`, kept alive by `owner`. `blockScales` is required for FP8.
     public init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, blockScales: [Float] = [], owner: AnyObject) {
         precondition(format != .fp8 || blockScales.count == Matrix.scaleRows(rows) * Matrix.scaleCols(cols))
-        self.init(rows: rows, cols: cols, format: format, base: base, scales: format == .fp8 ? blockScales.map { $0 * 256 } : [], owner: owner)
+        let chunks = OwnedBuffer(bytes: format == .fp8 ? MatrixView.chunkWords(cols) * (rows + 3) / 4 * 8 : 0)
+        if format == .fp8 { mapZeroChunks(base.assumingMemoryBound(to: UInt8.self), rows: rows, cols: cols, into: chunks.pointer.assumingMemoryBound(to: UInt64.self)) }
+        self.init(rows: rows, cols: cols, format: format, base: base, scales: format == .fp8 ? blockScales.map { $0 * 256 } : [],
+                  chunks: (chunks, 0), owner: owner)
     }
 
-    private init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, scales: [Float], owner: AnyObject) {
+    /// `chunks`: the zero-chunk map's storage and the byte offset of this matrix's first group.
+    private init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, scales: [Float], chunks: (OwnedBuffer, Int), owner: AnyObject) {
         scaleStorage = OwnedBuffer(bytes: scales.count * 4)
         let s = scaleStorage.pointer.bindMemory(to: Float.self, capacity: Swift.max(scales.count, 1))
         s.update(from: scales, count: scales.count)
-        view = MatrixView(rows: rows, cols: cols, format: format, base: base, scales: s)
+        chunkStorage = chunks.0
+        view = MatrixView(rows: rows, cols: cols, format: format, base: base, scales: s,
+                          zeroChunks: UnsafePointer((chunks.0.pointer + chunks.1).assumingMemoryBound(to: UInt64.self)))
         self.owner = owner
     }
 
@@ -44,7 +52,8 @@ public struct Matrix: @unchecked Sendable {
         let size = elementSize
         let blocks = (range.lowerBound / Matrix.blockSize)..<Matrix.scaleRows(range.upperBound)
         let sliceScales = format == .fp8 ? Array(scales[(blocks.lowerBound * Matrix.scaleCols(cols))..<(blocks.upperBound * Matrix.scaleCols(cols))]) : []
-        return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * size, scales: sliceScales, owner: owner)
+        return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * size, scales: sliceScales,
+                      chunks: (chunkStorage, format == .fp8 ? range.lowerBound / 4 * MatrixView.chunkWords(cols) * 8 : 0), owner: owner)
     }
 
     /// Columns `range` as a matrix of its own (a copy); FP8 ranges start on a block boundary and end
@@ -174,6 +183,12 @@ struct MatrixView {
     let format: WeightFormat
     let base: UnsafeRawPointer
     let scales: UnsafePointer<Float>
+    /// FP8: per group of four rows (rows `4g..<4g + 4`), `chunkWords(cols)` words with bit `q` set
+    /// where a row of the group has a zero or subnormal code in columns `64q..<64q + 64` (`mapZeroChunks`).
+    let zeroChunks: UnsafePointer<UInt64>
+
+    /// Words per group of rows in `zeroChunks`: a bit for each whole 64 columns.
+    static func chunkWords(_ cols: Int) -> Int { Swift.max(1, (cols / 64 + 63) / 64) }
 }
 
 /// A heap buffer that frees itself; the owner of matrices built in memory.

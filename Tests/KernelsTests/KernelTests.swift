@@ -87,22 +87,26 @@ final class KernelTests: XCTestCase {
     }
 
     /// FP8 codes decode 64 at a time by moving bits unless one of them has a zero exponent (zero or
-    /// subnormal), then through half precision: every normal code in all-normal chunks, and chunks
-    /// with zero and subnormal codes, give the exact values (`dequantized`), the naive linear, and the
-    /// same bits through the fused one-token path as through the decoded many-token path.
+    /// subnormal; the matrix maps those chunks once), then through half precision: every normal code
+    /// in all-normal chunks, and chunks with zero and subnormal codes, give the exact values
+    /// (`dequantized`), the naive linear, and the same bits through the fused one-token path as
+    /// through the decoded many-token path — in a row slice too, which shares the map.
     func testFP8ChunksWithAndWithoutZeroExponents() {
         let normal = (0...255).map(UInt8.init).filter { $0 & 0x78 != 0 && $0 & 0x7F != 0x7F }  // 238 codes
         let special: [UInt8] = [0x00, 0x80, 0x01, 0x07, 0x81, 0x85]
-        let rows = 12, cols = 1408
+        let rows = 140, cols = 1408
         var codes = (0..<(rows * cols)).map { normal[$0 % normal.count] }
-        for (r, c) in [(0, 5), (3, 64), (4, 700), (7, 1407), (9, 128), (11, 1300)] { codes[r * cols + c] = special[(r + c) % special.count] }
+        for (r, c) in [(0, 5), (3, 64), (4, 700), (7, 1407), (9, 128), (11, 1300), (129, 64), (134, 1000), (139, 1350)] {
+            codes[r * cols + c] = special[(r + c) % special.count]
+        }
         let buffer = OwnedBuffer(bytes: codes.count)
         codes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let scales = (0..<Matrix.scaleCols(cols)).map { Float($0 + 1) * 0.01 }
+        let scales = (0..<(Matrix.scaleRows(rows) * Matrix.scaleCols(cols))).map { Float($0 + 1) * 0.01 }
         let w = Matrix(rows: rows, cols: cols, format: .fp8, base: UnsafeRawPointer(buffer.pointer), blockScales: scales, owner: buffer)
         let dense = w.dequantized()
         for i in codes.indices {
-            XCTAssertEqual(dense[i], FP8.decode(codes[i]) * scales[i % cols / Matrix.blockSize], "code \(codes[i]) at \(i)")
+            let block = i / cols / Matrix.blockSize * Matrix.scaleCols(cols) + i % cols / Matrix.blockSize
+            XCTAssertEqual(dense[i], FP8.decode(codes[i]) * scales[block], "code \(codes[i]) at \(i)")
         }
         inEachTileMode { wide in
             for tokens in [1, 3, 5] {
@@ -112,6 +116,8 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(linear(x, w), oneByOne, "\(tokens) tokens, wide tiles \(wide)")
             }
         }
+        let x = randomValues(cols), all = linear(x, w)
+        XCTAssertEqual(linear(x, w.rows(128..<rows)), Array(all[128...]), "rows 128..<\(rows)")
     }
 
     /// Re-encoding to FP8: each 128×128 block's scale is its largest magnitude / 448, and every element
