@@ -32,7 +32,7 @@ struct Indexer: Sendable {
         var k = layerNorm(kx, weight: kNormWeight, bias: kNormBias, eps: 1e-6)  // [T, headDim]
         for i in 0..<t where cache.owns(positions.lowerBound + i) {
             let p = positions.lowerBound + i
-            rope.applyHalfSplit(&k, offset: i * headDim, position: p)
+            rope.applyHalfSplit(&k, at: [i * headDim], position: p)
             if fp8 { hadamard(&k, offset: i * headDim, count: headDim) }
             keys.set(plan.localRow(p), k[(i * headDim)..<((i + 1) * headDim)])
         }
@@ -46,9 +46,9 @@ struct Indexer: Sendable {
         for i in sparse {
             let p = positions.lowerBound + i
             var headWeights = (0..<heads).map { w[i * heads + $0] * headScale }
+            rope.applyHalfSplit(&q, at: stride(from: i * heads * headDim, to: (i + 1) * heads * headDim, by: headDim), position: p)
             for j in 0..<heads {
                 let offset = (i * heads + j) * headDim
-                rope.applyHalfSplit(&q, offset: offset, position: p)
                 if fp8 {
                     hadamard(&q, offset: offset, count: headDim)
                     let (codes, scale) = quantizeFP8(Array(q[offset..<(offset + headDim)]))

@@ -126,7 +126,7 @@ public final class Transformer: @unchecked Sendable {
         return segments.map { seg in
             let n = allLogits ? seg.rows.count : 1
             defer { offset += n }
-            return Array(logits[(offset * vocab)..<((offset + n) * vocab)])
+            return n * vocab == logits.count ? logits : Array(logits[(offset * vocab)..<((offset + n) * vocab)])
         }
     }
 }

@@ -235,7 +235,8 @@ public func mergeAttention(_ parts: [[Double]], heads: Int, latent: Int) -> [Flo
                         total += w * part[r * stride + latent]
                         part.withUnsafeBufferPointer { p in for i in 0..<latent { acc[i] += w * p[r * stride + i] } }
                     }
-                    for i in 0..<latent { ob[r * latent + i] = Float(acc[i] / total) }
+                    let scale = 1 / total
+                    for i in 0..<latent { ob[r * latent + i] = Float(acc[i] * scale) }
                 }
             }
         }

@@ -14,24 +14,30 @@ public struct Rope: Sendable {
         return (frequencies.map { cos(p * $0) }, frequencies.map { sin(p * $0) })
     }
 
-    /// Rotates interleaved pairs `(x[2i], x[2i+1])` of `x[offset ..< offset + dim]` (MLA layout).
-    public func applyInterleaved(_ x: inout [Float], offset: Int, position: Int) {
+    /// Rotates interleaved pairs `(x[o+2i], x[o+2i+1])` of `x[o ..< o + dim]` for each `o` in
+    /// `offsets` (MLA layout: a token's heads), all at `position`.
+    public func applyInterleaved(_ x: inout [Float], at offsets: some Sequence<Int>, position: Int) {
         let (c, s) = angles(position)
-        for i in 0..<frequencies.count {
-            let a = x[offset + 2 * i], b = x[offset + 2 * i + 1]
-            x[offset + 2 * i] = a * c[i] - b * s[i]
-            x[offset + 2 * i + 1] = a * s[i] + b * c[i]
+        for o in offsets {
+            for i in 0..<frequencies.count {
+                let a = x[o + 2 * i], b = x[o + 2 * i + 1]
+                x[o + 2 * i] = a * c[i] - b * s[i]
+                x[o + 2 * i + 1] = a * s[i] + b * c[i]
+            }
         }
     }
 
-    /// Rotates half-split pairs `(x[i], x[i + dim/2])` of `x[offset ..< offset + dim]` (indexer layout).
-    public func applyHalfSplit(_ x: inout [Float], offset: Int, position: Int) {
+    /// Rotates half-split pairs `(x[o+i], x[o+i + dim/2])` of `x[o ..< o + dim]` for each `o` in
+    /// `offsets` (indexer layout), all at `position`.
+    public func applyHalfSplit(_ x: inout [Float], at offsets: some Sequence<Int>, position: Int) {
         let (c, s) = angles(position)
         let half = frequencies.count
-        for i in 0..<half {
-            let a = x[offset + i], b = x[offset + i + half]
-            x[offset + i] = a * c[i] - b * s[i]
-            x[offset + i + half] = a * s[i] + b * c[i]
+        for o in offsets {
+            for i in 0..<half {
+                let a = x[o + i], b = x[o + i + half]
+                x[o + i] = a * c[i] - b * s[i]
+                x[o + i + half] = a * s[i] + b * c[i]
+            }
         }
     }
 }
