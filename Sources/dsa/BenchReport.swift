@@ -59,10 +59,11 @@ struct BenchReport {
             }
         }
         if let kernels {
-            out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; FP8 matrix × vector, weights from memory:", kernels.emptyLoopTasks, kernels.emptyLoopMicroseconds))
+            out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; matrix × vector, weights from memory:", kernels.emptyLoopTasks, kernels.emptyLoopMicroseconds))
             for m in kernels.matvec {
                 let gbs = KernelBench.gigabytesPerSecond(m)
-                out.append(String(format: "  %6d × %-6d %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", m.rows, m.cols, m.microseconds, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
+                out.append(String(format: "  %6d × %-6d %-4@ %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", m.rows, m.cols, m.format.rawValue,
+                                  m.microseconds, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
             }
         }
         if !longContext.isEmpty { out.append("long context (synthetic cache): ms per decode step, and its attention part (indexer + top-k + attention)") }
@@ -101,7 +102,8 @@ struct BenchReport {
         ]
         if let kernels {
             object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds, "empty_loop_tasks": kernels.emptyLoopTasks,
-                                 "fp8_matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "us": $0.microseconds, "gb_s": KernelBench.gigabytesPerSecond($0)] }]
+                                 "matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "format": $0.format.rawValue, "us": $0.microseconds,
+                                                                 "gb_s": KernelBench.gigabytesPerSecond($0)] }]
         }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)

@@ -2,17 +2,19 @@ import Dispatch
 import Kernels
 
 /// `dsa bench --kernels`: what one parallel loop costs and how fast the FP8 matrix-vector product
-/// reads from memory, shape by shape — the limits of the kernels, apart from the model's.
+/// reads from memory, shape by shape, against bf16 at the same bytes — the limits of the kernels,
+/// apart from the model's.
 struct KernelBench {
     /// Microseconds of one loop of `emptyLoopTasks` (`Parallel.maxTasks`) empty tasks (the median of 5 rounds).
     var emptyLoopMicroseconds = 0.0, emptyLoopTasks = 0
-    /// Per shape: microseconds of one `[rows, cols]` FP8 matrix times one vector, the calls cycling
+    /// Per shape: microseconds of one `[rows, cols]` matrix times one vector, the calls cycling
     /// through `bytes` of weights (the median of 5 rounds).
-    var matvec: [(rows: Int, cols: Int, microseconds: Double)] = []
+    var matvec: [(rows: Int, cols: Int, format: WeightFormat, microseconds: Double)] = []
 
-    /// bench-mini's attention projections (1–4 MB), an expert's down and up projections, and a
-    /// large matrix.
-    static let shapes = [(2048, 512), (8192, 128), (2048, 2048), (2048, 1408), (1408, 2048), (16384, 2048)]
+    /// bench-mini's attention projections (1–4 MB), an expert's down and up projections, a large
+    /// matrix, and bf16 rows of the same 32 MB (the LM head's format).
+    static let shapes: [(Int, Int, WeightFormat)] = [(2048, 512, .fp8), (8192, 128, .fp8), (2048, 2048, .fp8), (2048, 1408, .fp8),
+                                                     (1408, 2048, .fp8), (16384, 2048, .fp8), (8192, 2048, .bf16)]
 
     /// With `bytes` of weights a rank: 1 GB over the ranks on a host is more than its caches hold.
     static func measure(bytes: Int) -> KernelBench {
@@ -21,13 +23,14 @@ struct KernelBench {
         report.emptyLoopTasks = tasks
         report.emptyLoopMicroseconds = medianMicroseconds(calls: 20_000) { Parallel.forRanges(tasks) { _ in } }
         let codes = OwnedBuffer(bytes: bytes)
-        Parallel.forRanges(bytes, align: 64) { range in  // first touch by the workers; normal codes of ±[0.0156, 120], as nearly all of a checkpoint's
+        Parallel.forRanges(bytes, align: 64) { range in  // first touch by the workers; normal FP8 codes of ±[0.0156, 120], as nearly all of a checkpoint's (finite bf16)
             for i in range { codes.pointer.storeBytes(of: UInt8(truncatingIfNeeded: i &* 37) & 0xEF | 0x08, toByteOffset: i, as: UInt8.self) }
         }
-        for (rows, cols) in shapes {
-            let scales = [Float](repeating: 1, count: Matrix.scaleRows(rows) * Matrix.scaleCols(cols))
-            let matrices = (0..<(bytes / (rows * cols))).map {
-                Matrix(rows: rows, cols: cols, format: .fp8, base: UnsafeRawPointer(codes.pointer + $0 * rows * cols), blockScales: scales, owner: codes)
+        for (rows, cols, format) in shapes {
+            let scales = [Float](repeating: 1, count: format == .fp8 ? Matrix.scaleRows(rows) * Matrix.scaleCols(cols) : 0)
+            let size = rows * cols * (format == .fp8 ? 1 : 2)
+            let matrices = (0..<(bytes / size)).map {
+                Matrix(rows: rows, cols: cols, format: format, base: UnsafeRawPointer(codes.pointer + $0 * size), blockScales: scales, owner: codes)
             }
             let x = [Float](repeating: 0.5, count: cols)
             var next = 0
@@ -35,14 +38,14 @@ struct KernelBench {
                 _ = linear(x, matrices[next % matrices.count])
                 next += 1
             }
-            report.matvec.append((rows, cols, us))
+            report.matvec.append((rows, cols, format, us))
         }
         return report
     }
 
-    /// GB/s read by one `[rows, cols]` FP8 product taking `microseconds`.
-    static func gigabytesPerSecond(_ m: (rows: Int, cols: Int, microseconds: Double)) -> Double {
-        Double(m.rows * m.cols) / (m.microseconds * 1e3)
+    /// GB/s read by one `[rows, cols]` product taking `microseconds`.
+    static func gigabytesPerSecond(_ m: (rows: Int, cols: Int, format: WeightFormat, microseconds: Double)) -> Double {
+        Double(m.rows * m.cols * (m.format == .fp8 ? 1 : 2)) / (m.microseconds * 1e3)
     }
 
     /// The median over 5 rounds (after one) of the mean time of `calls` calls of `body`, in µs.

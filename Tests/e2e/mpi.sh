@@ -47,9 +47,9 @@ assert two["memory_bandwidth_gb_s"] > 0 and two["prefill"][0]["gflop_s"] > 0, tw
 readings = two["memory_bandwidth_readings_gb_s"]
 assert len(readings) == 2 and two["memory_bandwidth_gb_s"] == max(readings), readings
 kernels = two["kernels"]
-assert kernels["empty_loop_us"] > 0 and len(kernels["fp8_matvec"]) == 6 and all(k["gb_s"] > 0 for k in kernels["fp8_matvec"]), kernels
+assert kernels["empty_loop_us"] > 0 and [k["format"] for k in kernels["matvec"]] == ["fp8"] * 6 + ["bf16"] and all(k["gb_s"] > 0 for k in kernels["matvec"]), kernels
 print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {readings} GB/s read by both before and after;"
-      f" empty loop {kernels['empty_loop_us']:.2f} us, FP8 matvec {[round(k['gb_s'], 1) for k in kernels['fp8_matvec']]} GB/s")
+      f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s")
 EOF
 }
 check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels" bench_counts_every_rank
