@@ -32,7 +32,7 @@ struct Indexer: Sendable {
         var k = layerNorm(kx, weight: kNormWeight, bias: kNormBias, eps: 1e-6)  // [T, headDim]
         for i in 0..<t where cache.owns(positions.lowerBound + i) {
             let p = positions.lowerBound + i
-            rope.applyHalfSplit(&k, at: [i * headDim], position: p)
+            rope.applyHalfSplit(&k, first: i * headDim, position: p)
             if fp8 { hadamard(&k, offset: i * headDim, count: headDim) }
             keys.set(plan.localRow(p), k[(i * headDim)..<((i + 1) * headDim)])
         }
@@ -46,7 +46,7 @@ struct Indexer: Sendable {
         for i in sparse {
             let p = positions.lowerBound + i
             var headWeights = (0..<heads).map { w[i * heads + $0] * headScale }
-            rope.applyHalfSplit(&q, at: stride(from: i * heads * headDim, to: (i + 1) * heads * headDim, by: headDim), position: p)
+            rope.applyHalfSplit(&q, first: i * heads * headDim, count: heads, stride: headDim, position: p)
             for j in 0..<heads {
                 let offset = (i * heads + j) * headDim
                 if fp8 {

@@ -67,9 +67,9 @@ struct MLA: Sendable {
             let cache = seg.cache
             for i in seg.rows {
                 let p = seg.position(ofRow: i)
-                rope.applyInterleaved(&q, at: stride(from: i * heads * qkDim + nope, to: (i + 1) * heads * qkDim, by: qkDim), position: p)
+                rope.applyInterleaved(&q, first: i * heads * qkDim + nope, count: heads, stride: qkDim, position: p)
                 guard cache.owns(p) else { continue }
-                rope.applyInterleaved(&kRope, at: [i * ropeDim], position: p)
+                rope.applyInterleaved(&kRope, first: i * ropeDim, position: p)
                 cache.latent[layer].set(cache.plan.localRow(p), cLatent[(i * latent)..<((i + 1) * latent)])
                 cache.rope[layer].set(cache.plan.localRow(p), kRope[(i * ropeDim)..<((i + 1) * ropeDim)])
             }

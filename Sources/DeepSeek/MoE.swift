@@ -37,11 +37,10 @@ struct Gate: Sendable {
         var choice = bias.map { b in zip(scores, b).map { $0 + $1 } } ?? scores
         if groups > 1 {
             let size = experts / groups
-            let groupScores = (0..<groups).map { g -> Float in
-                let members = choice[(g * size)..<((g + 1) * size)]
-                return bias == nil ? members.max()! : members.sorted(by: >).prefix(2).reduce(0, +)
+            let groupScores = (0..<groups).map { g in  // its best expert, or with the bias its best two
+                best(choice, bias == nil ? 1 : 2, in: (g * size)..<((g + 1) * size)).reduce(Float(0)) { $0 + choice[$1] }
             }
-            let kept = Set(best(groupScores, topkGroups))
+            let kept = best(groupScores, topkGroups)
             for g in 0..<groups where !kept.contains(g) {
                 for e in (g * size)..<((g + 1) * size) { choice[e] = -.infinity }
             }
@@ -55,9 +54,17 @@ struct Gate: Sendable {
         return (chosen, weights.map { $0 * routeScale })
     }
 
-    /// Indices of the `k` largest values, largest first; ties go to the lower index.
-    private func best(_ v: [Float], _ k: Int) -> [Int] {
-        Array(v.indices.sorted { v[$0] != v[$1] ? v[$0] > v[$1] : $0 < $1 }.prefix(k))
+    /// Indices of the `k` largest values of `v[range]` (all of `v` by default), largest first; ties go
+    /// to the lower index. One pass per pick: `k` is a handful, `v` at most a few hundred experts.
+    private func best(_ v: [Float], _ k: Int, in range: Range<Int>? = nil) -> [Int] {
+        let range = range ?? v.indices
+        var picked = [Int]()
+        for _ in 0..<Swift.min(k, range.count) {
+            var top = -1
+            for i in range where !picked.contains(i) && (top < 0 || v[i] > v[top]) { top = i }
+            picked.append(top)
+        }
+        return picked
     }
 }
 
