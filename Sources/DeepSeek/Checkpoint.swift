@@ -29,6 +29,7 @@ public final class Checkpoint: @unchecked Sendable {
     }
 
     /// The `[rows, cols]` weight `NAME.weight` (F8_E4M3 with `NAME.weight_scale_inv`, BF16, F16 or F32).
+    /// FP8 codes are read once here, for the matrix's map of zero and subnormal codes.
     public func matrix(_ name: String, rows: Int, cols: Int) throws -> Matrix {
         let t = try tensor(name + ".weight", ["F8_E4M3", "BF16", "F16", "F32"], [rows, cols])
         let base = t.file.base + t.offset
