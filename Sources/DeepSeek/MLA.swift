@@ -55,10 +55,10 @@ struct MLA: Sendable {
         let sparse = { (seg: Segment) in seg.cache.options.attention == .sparse }
         let index = segments.contains(where: sparse) ? indexer : nil
         let scores = index.map { ix in segments.contains { sparse($0) && $0.positions.upperBound > ix.selectCount } } ?? false
-        let ofX = project(x, [wkvA, wqA, index?.wk, scores ? index?.weightsProj : nil])
+        let ofX = Profiler.measure("projections") { project(x, [wkvA, wqA, index?.wk, scores ? index?.weightsProj : nil]) }
         let kv = ofX[0]!                                         // [T, latent + rope]
         let qr = ofX[1].map { qNorm!($0) } ?? x                  // [T, q_lora_rank]
-        let ofQr = project(qr, [wqB, scores ? index?.wqB : nil])
+        let ofQr = Profiler.measure("projections") { project(qr, [wqB, scores ? index?.wqB : nil]) }
         var q = ofQr[0]!                                         // [T, heads, nope + rope]
         let cLatent = kvNorm(kv.chunks(t, of: latent + ropeDim, taking: 0..<latent))  // [T, latent]
         var kRope = kv.chunks(t, of: latent + ropeDim, taking: latent..<(latent + ropeDim))  // [T, rope]
@@ -80,11 +80,11 @@ struct MLA: Sendable {
             }
         }
 
-        let qLatent = groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads)  // [T, heads, latent]
+        let qLatent = Profiler.measure("projections") { groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads) }  // [T, heads, latent]
         let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
         let partials = Profiler.measure("attention") { attend(qLatent, qRope, selected, segments, layer) }  // [T, heads, latent + 2]
         let o = comm.reduce(partials) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
-        return wo(groupedLinear(o, wv, groups: heads))           // [T, heads, v] → [T, dim]
+        return Profiler.measure("projections") { wo(groupedLinear(o, wv, groups: heads)) }  // [T, heads, v] → [T, dim]
     }
 
     /// This rank's partial attention of every query over the positions it holds (`selected`, or

@@ -107,7 +107,7 @@ struct MoE: Sendable {
         let k = gate.topk, t = x.count / gate.weight.weight.cols
         var routing = [Int32]()  // [T, topk] expert ids, [T, topk] weights' bit patterns, [T, shared] the shared experts' ranks
         if comm.isCoordinator {
-            let routes = gate(x)
+            let routes = Profiler.measure("routing") { gate(x) }
             routing = routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
                 + plan.sharedExpertRanks(routes.map(\.experts), parts: shared.count, units: sharedUnits).joined().map(Int32.init)
         }

@@ -1,8 +1,9 @@
 import CNUMA
 import Dispatch
 
-/// Wall time spent in named phases (attention, indexer, top-k, MoE, communication), for
-/// `dsa bench` and `--verbose`. Off unless enabled; phases are timed on the rank's main thread.
+/// Wall time spent in named phases (projections, attention, indexer, top-k, routing, MoE,
+/// communication), for `dsa bench` and `--verbose`. Off unless enabled; phases are timed on the
+/// rank's main thread.
 public enum Profiler {
     nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var totals: [String: Double] = [:]

@@ -134,7 +134,7 @@ struct Bench: ParsableCommand {
     }
 
     /// The phases of the per-rank decode breakdown.
-    static let phaseNames = ["attention", "indexer", "topk", "moe", "mlp", "lm_head", "communication"]
+    static let phaseNames = ["projections", "attention", "indexer", "topk", "routing", "moe", "mlp", "lm_head", "communication"]
 
     private func list(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 }

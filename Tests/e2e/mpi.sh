@@ -46,13 +46,15 @@ assert two["decode_bytes_per_token"] > model, two
 assert two["memory_bandwidth_gb_s"] > 0 and two["prefill"][0]["gflop_s"] > 0, two
 readings = two["memory_bandwidth_readings_gb_s"]
 assert len(readings) == 2 and two["memory_bandwidth_gb_s"] == max(readings), readings
+phases = two["decode"][0]["phases_ms_per_step"]  # per rank; the coordinator alone routes
+assert len(phases) == 2 and all(p["projections"] > 0 and p["moe"] > 0 for p in phases) and phases[0]["routing"] > 0 and phases[1]["routing"] == 0, phases
 kernels = two["kernels"]
 assert kernels["empty_loop_us"] > 0 and [k["format"] for k in kernels["matvec"]] == ["fp8"] * 6 + ["bf16"] and all(k["gb_s"] > 0 for k in kernels["matvec"]), kernels
 print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {readings} GB/s read by both before and after;"
       f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s")
 EOF
 }
-check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels" bench_counts_every_rank
+check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels and each rank's phases" bench_counts_every_rank
 check "more ranks than experts is refused" fails_with "17 ranks but only 16 routed experts" $RUN -n 17 forward --model "$MODEL" --tokens 1,2 --out "$WORK/x.npy"
 
 # A rank that dies or stops answering ends the job, with a message naming it, within 30 s.
