@@ -124,50 +124,51 @@ func mergeChunk(_ o: UnsafeMutablePointer<Double>, _ p: UnsafePointer<Double>, r
 @inline(__always)
 func attendRun(_ q: UnsafePointer<Float>, _ qp: UnsafePointer<Float>, _ kb: UnsafePointer<Float>, _ n: Int, group: Int,
                latent: Int, rope: Int, scale: Float, _ o: UnsafeMutablePointer<Double>, stride: Int) {
-    let width = latent + rope
-    let p = UnsafeMutablePointer<Float>.allocate(capacity: n * group)  // [group, n] scores
-    defer { p.deallocate() }
-    if group == 4 {  // four heads against four keys (or one) at a time, each scored as alone
-        var s = 0
-        while Tiles.wide && s + 4 <= n {
-            let k = kb + s * width
-            let d = scale * (dotF32x4x4(q, strideA: latent, k, strideB: width, latent) + dotF32x4x4(qp, strideA: rope, k + latent, strideB: width, rope))
-            for j in 0..<4 { for g in 0..<4 { p[g * n + s + j] = d[j * 4 + g] } }
-            s += 4
+    let width = latent + rope, count = n * group
+    // [group, n] exp(score − max), then [group, n] scores: on the stack unless large.
+    withUnsafeTemporaryAllocation(byteCount: count * 12, alignment: 8) { buffer in
+        let e = buffer.baseAddress!.bindMemory(to: Double.self, capacity: count)
+        let p = (buffer.baseAddress! + count * 8).bindMemory(to: Float.self, capacity: count)
+        if group == 4 {  // four heads against four keys (or one) at a time, each scored as alone
+            var s = 0
+            while Tiles.wide && s + 4 <= n {
+                let k = kb + s * width
+                let d = scale * (dotF32x4x4(q, strideA: latent, k, strideB: width, latent) + dotF32x4x4(qp, strideA: rope, k + latent, strideB: width, rope))
+                for j in 0..<4 { for g in 0..<4 { p[g * n + s + j] = d[j * 4 + g] } }
+                s += 4
+            }
+            for s in s..<n {
+                let k = kb + s * width
+                let d = scale * (dotF32x4(k, rows: q, stride: latent, latent) + dotF32x4(k + latent, rows: qp, stride: rope, rope))
+                for g in 0..<4 { p[g * n + s] = d[g] }
+            }
+        } else {
+            var s = 0
+            while s + 4 <= n {  // four keys at a time, each scored as alone
+                let k = kb + s * width
+                let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
+                for j in 0..<4 { p[s + j] = d[j] }
+                s += 4
+            }
+            for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
         }
-        for s in s..<n {
-            let k = kb + s * width
-            let d = scale * (dotF32x4(k, rows: q, stride: latent, latent) + dotF32x4(k + latent, rows: qp, stride: rope, rope))
-            for g in 0..<4 { p[g * n + s] = d[g] }
+        for g in 0..<group {
+            var m = -Float.infinity
+            for s in 0..<n { m = Swift.max(m, p[g * n + s]) }
+            var sum = 0.0
+            for s in 0..<n {
+                e[g * n + s] = exp(Double(p[g * n + s]) - Double(m))
+                sum += e[g * n + s]
+            }
+            o[g * stride + latent] = sum
+            o[g * stride + latent + 1] = Double(m)
         }
-    } else {
-        var s = 0
-        while s + 4 <= n {  // four keys at a time, each scored as alone
-            let k = kb + s * width
-            let d = scale * (dotF32x4(q, rows: k, stride: width, latent) + dotF32x4(qp, rows: k + latent, stride: width, rope))
-            for j in 0..<4 { p[s + j] = d[j] }
-            s += 4
+        if group == 4 {
+            weightedKeySums4(e, n, keys: kb, width: width, latent: latent, o, stride: stride)
+        } else {
+            for d in 0..<latent { o[d] = 0 }
+            for s in 0..<n { axpyDouble(e[s], kb + s * width, o, latent) }
         }
-        for s in s..<n { p[s] = scale * (dotF32(q, kb + s * width, latent) + dotF32(qp, kb + s * width + latent, rope)) }
-    }
-    let e = UnsafeMutablePointer<Double>.allocate(capacity: n * group)  // [group, n] exp(score − max)
-    defer { e.deallocate() }
-    for g in 0..<group {
-        var m = -Float.infinity
-        for s in 0..<n { m = Swift.max(m, p[g * n + s]) }
-        var sum = 0.0
-        for s in 0..<n {
-            e[g * n + s] = exp(Double(p[g * n + s]) - Double(m))
-            sum += e[g * n + s]
-        }
-        o[g * stride + latent] = sum
-        o[g * stride + latent + 1] = Double(m)
-    }
-    if group == 4 {
-        weightedKeySums4(e, n, keys: kb, width: width, latent: latent, o, stride: stride)
-    } else {
-        for d in 0..<latent { o[d] = 0 }
-        for s in 0..<n { axpyDouble(e[s], kb + s * width, o, latent) }
     }
 }
 

@@ -1,6 +1,9 @@
 /// Element formats a weight matrix can be stored in.
 public enum WeightFormat: String, Sendable {
     case fp8, bf16, f16, f32
+
+    /// Bytes per element.
+    public var elementSize: Int { self == .fp8 ? 1 : self == .f32 ? 4 : 2 }
 }
 
 /// A read-only `[rows, cols]` row-major weight matrix, usually memory-mapped from a checkpoint.
@@ -29,7 +32,7 @@ public struct Matrix: @unchecked Sendable {
     /// Wraps `rows × cols` elements at `base`, kept alive by `owner`. `blockScales` is required for FP8.
     public init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, blockScales: [Float] = [], owner: AnyObject) {
         precondition(format != .fp8 || blockScales.count == Matrix.scaleRows(rows) * Matrix.scaleCols(cols))
-        let chunks = OwnedBuffer(bytes: format == .fp8 ? MatrixView.chunkWords(cols) * (rows + 3) / 4 * 8 : 0)
+        let chunks = OwnedBuffer(bytes: format == .fp8 ? (rows + 3) / 4 * MatrixView.chunkWords(cols) * 8 : 0)
         if format == .fp8 { mapZeroChunks(base.assumingMemoryBound(to: UInt8.self), rows: rows, cols: cols, into: chunks.pointer.assumingMemoryBound(to: UInt64.self)) }
         self.init(rows: rows, cols: cols, format: format, base: base, scales: format == .fp8 ? blockScales.map { $0 * 256 } : [],
                   chunks: (chunks, 0), owner: owner)
@@ -114,7 +117,7 @@ public struct Matrix: @unchecked Sendable {
     }
 
     /// Bytes per element.
-    var elementSize: Int { format == .fp8 ? 1 : format == .f32 ? 4 : 2 }
+    var elementSize: Int { format.elementSize }
 
     /// The transpose `[cols, rows]` in the same format (a copy); FP8 block scales move with their
     /// blocks, block (i, j) becoming block (j, i).

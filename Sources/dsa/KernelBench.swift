@@ -28,7 +28,7 @@ struct KernelBench {
         }
         for (rows, cols, format) in shapes {
             let scales = [Float](repeating: 1, count: format == .fp8 ? Matrix.scaleRows(rows) * Matrix.scaleCols(cols) : 0)
-            let size = rows * cols * (format == .fp8 ? 1 : 2)
+            let size = rows * cols * format.elementSize
             let matrices = (0..<(bytes / size)).map {
                 Matrix(rows: rows, cols: cols, format: format, base: UnsafeRawPointer(codes.pointer + $0 * size), blockScales: scales, owner: codes)
             }
@@ -45,7 +45,7 @@ struct KernelBench {
 
     /// GB/s read by one `[rows, cols]` product taking `microseconds`.
     static func gigabytesPerSecond(_ m: (rows: Int, cols: Int, format: WeightFormat, microseconds: Double)) -> Double {
-        Double(m.rows * m.cols * (m.format == .fp8 ? 1 : 2)) / (m.microseconds * 1e3)
+        Double(m.rows * m.cols * m.format.elementSize) / (m.microseconds * 1e3)
     }
 
     /// The median over 5 rounds (after one) of the mean time of `calls` calls of `body`, in µs.
