@@ -4,14 +4,18 @@ import Kernels
 
 /// `Collectives` over MPI. Each exchange gathers every rank's bytes on the coordinator, which
 /// combines them and sends the result back (unless only it needs the result); all waits poll with a deadline, so a rank that dies or stops
-/// answering ends the job (`MPI_Abort`) with a message naming it instead of hanging.
+/// answering ends the job (`MPI_Abort`) with a message naming it instead of hanging. When every
+/// rank runs on one host, the exchanges go through shared memory instead (`SharedMemoryRanks`,
+/// with the same deadlines; `DSA_SHARED_MEMORY=0` keeps them on MPI).
 public final class MPICollectives: Collectives, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     /// Seconds an exchange may wait for another rank before the job is aborted.
-    public var timeout: Double
+    public var timeout: Double { didSet { local?.timeout = timeout } }
     private var round = 0
     private var sent = 0, received = 0
+    /// The shared-memory transport, when every rank is on this host.
+    private var local: SharedMemoryRanks?
 
     /// Initialises MPI (call once per process).
     public init(timeout: Double) throws {
@@ -19,9 +23,40 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         let rc = cmpi_init(&r, &s)
         guard rc == 0 else { throw KernelError("MPI_Init failed: \(MPICollectives.text(rc))") }
         rank = Int(r); size = Int(s); self.timeout = timeout
+        if size > 1, ProcessInfo.processInfo.environment["DSA_SHARED_MEMORY"] != "0" { local = sharedMemory() }
     }
 
-    public var traffic: (sent: Int, received: Int) { (sent, received) }
+    /// Slots of at most 8 MB, 32 MB in all, in /dev/shm: the coordinator creates the file, every
+    /// rank maps it, and it is removed once all have (the mappings stay). Nil, and exchanges stay on
+    /// MPI, when the ranks are on several hosts or any rank cannot map it.
+    private func sharedMemory() -> SharedMemoryRanks? {
+        let hosts = allGather(Array(hostName.utf8))
+        guard hosts.allSatisfy({ $0 == hosts[0] }) else { return nil }
+        let capacity = min(8 << 20, (32 << 20) / (size + 1)) & ~4095
+        func map(_ path: String) -> Result<SharedMemoryRanks, Error> {
+            Result {
+                try SharedMemoryRanks(path: path, rank: rank, size: size, capacity: capacity, timeout: timeout) { [self] peer, what in
+                    abort("\(peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)") stopped answering: nothing for \(Int(timeout)) s in \(what); ending the job")
+                }
+            }
+        }
+        var path = "/dev/shm/dsa-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var mapped = rank == 0 ? map(path) : nil
+        path = String(decoding: broadcast(Array(path.utf8)), as: UTF8.self)  // once the coordinator has created it
+        if rank != 0 { mapped = map(path) }
+        let shared = try? mapped?.get()
+        let everyone = allGather([UInt8(shared == nil ? 0 : 1)]).allSatisfy { $0 == [1] }  // once every rank has mapped it (or failed)
+        if rank == 0, shared != nil { unlink(path) }
+        return everyone ? shared : nil
+    }
+
+    /// How exchanges travel: "shared memory" or "MPI".
+    public var transport: String { local == nil ? "MPI" : "shared memory" }
+
+    public var traffic: (sent: Int, received: Int) {
+        let shared = local?.traffic ?? (sent: 0, received: 0)
+        return (sent + shared.sent, received + shared.received)
+    }
 
     /// This process's host name as MPI reports it.
     public var hostName: String {
@@ -31,6 +66,7 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
     }
 
     public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+        if let local { return local.exchange(data, everyone: everyone, combine: combine) }
         round += 1
         let tag = Int32(round % 30000 + 1), what = "exchange #\(round)"
         if rank == 0 {

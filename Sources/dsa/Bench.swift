@@ -54,10 +54,10 @@ struct Bench: ParsableCommand {
                 comm.barrier()
                 return comm.allGather([measureReadBandwidth()]).reduce(0) { $0 + $1[0] }
             }
-            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, lmHead: model.lmHeadFormat,
+            var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, transport: (comm as? MPICollectives)?.transport, lmHead: model.lmHeadFormat,
                                      bandwidthReadings: [readBandwidth()])
             if kernels {
-                report.kernels = KernelBench.measure(bytes: max(64 << 20, (1 << 30) / Launch.ranksOnHost))
+                report.kernels = KernelBench.measure(bytes: max(64 << 20, (1 << 30) / Launch.ranksOnHost), comm: comm)
                 comm.barrier()
             }
             let vocab = model.config.vocabSize

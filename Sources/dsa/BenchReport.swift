@@ -6,6 +6,8 @@ import Foundation
 struct BenchReport {
     let model: String
     let ranks: Int, threads: Int
+    /// How the ranks exchange (MPI, or shared memory on one host); nil on one rank.
+    let transport: String?
     let lmHead: WeightFormat
     /// Read bandwidth, bytes/s (all ranks reading at once, summed), measured before and after the
     /// runs: a busy moment lowers a reading, so the roofline takes the best.
@@ -41,8 +43,8 @@ struct BenchReport {
     var decodeTokensPerSecond: Double { decode.first.map { Double($0.batch) / median($0.stepSeconds) } ?? 0 }
 
     func text() -> String {
-        var out = [String(format: "model %@ · %d rank(s) × %d threads · LM head %@ · memory read bandwidth %.1f GB/s (measured: the best of %@ GB/s before and after the runs)",
-                          model, ranks, threads, lmHead.rawValue, bandwidth / 1e9, bandwidthReadings.map { String(format: "%.1f", $0 / 1e9) }.joined(separator: " and "))]
+        var out = [String(format: "model %@ · %d rank(s) × %d threads%@ · LM head %@ · memory read bandwidth %.1f GB/s (measured: the best of %@ GB/s before and after the runs)",
+                          model, ranks, threads, transport.map { ", exchanging through \($0)" } ?? "", lmHead.rawValue, bandwidth / 1e9, bandwidthReadings.map { String(format: "%.1f", $0 / 1e9) }.joined(separator: " and "))]
         for (n, s, phases) in prefill {
             out.append(String(format: "prefill %5d tokens  %8.1f tokens/s  %7.1f GFLOP/s  (median of %d, spread %@)",
                               n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
@@ -64,6 +66,9 @@ struct BenchReport {
                 let gbs = KernelBench.gigabytesPerSecond(m)
                 out.append(String(format: "  %6d × %-6d %-4@ %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", m.rows, m.cols, m.format.rawValue,
                                   m.microseconds, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
+            }
+            if !kernels.exchange.isEmpty {
+                out.append("  one exchange, every rank sending and receiving: " + kernels.exchange.map { String(format: "%d KB %.1f µs", $0.bytes >> 10, $0.microseconds) }.joined(separator: ", "))
             }
         }
         if !longContext.isEmpty { out.append("long context (synthetic cache): ms per decode step, and its attention part (indexer + top-k + attention)") }
@@ -103,8 +108,10 @@ struct BenchReport {
         if let kernels {
             object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds, "empty_loop_tasks": kernels.emptyLoopTasks,
                                  "matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "format": $0.format.rawValue, "us": $0.microseconds,
-                                                                 "gb_s": KernelBench.gigabytesPerSecond($0)] }]
+                                                                 "gb_s": KernelBench.gigabytesPerSecond($0)] },
+                                 "exchange": kernels.exchange.map { ["bytes": $0.bytes, "us": $0.microseconds] }]
         }
+        if let transport { object["transport"] = transport }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }

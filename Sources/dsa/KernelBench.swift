@@ -1,27 +1,39 @@
 import Dispatch
 import Kernels
 
-/// `dsa bench --kernels`: what one parallel loop costs and how fast the FP8 matrix-vector product
-/// reads from memory, shape by shape, against bf16 at the same bytes — the limits of the kernels,
-/// apart from the model's.
+/// `dsa bench --kernels`: what one parallel loop and one exchange between ranks cost, and how fast
+/// the FP8 matrix-vector product reads from memory, shape by shape, against bf16 at the same bytes —
+/// the limits of the kernels and the transport, apart from the model's.
 struct KernelBench {
     /// Microseconds of one loop of `emptyLoopTasks` (`Parallel.maxTasks`) empty tasks (the median of 5 rounds).
     var emptyLoopMicroseconds = 0.0, emptyLoopTasks = 0
     /// Per shape: microseconds of one `[rows, cols]` matrix times one vector, the calls cycling
     /// through `bytes` of weights (the median of 5 rounds).
     var matvec: [(rows: Int, cols: Int, format: WeightFormat, microseconds: Double)] = []
+    /// Per size (with two or more ranks): microseconds of one exchange in which every rank sends
+    /// `bytes` and gets `bytes` back from the coordinator, as the attention's and MoE's merges do (the median of 5 rounds).
+    var exchange: [(bytes: Int, microseconds: Double)] = []
 
     /// bench-mini's attention projections (1–4 MB), an expert's down and up projections, a large
     /// matrix, and bf16 rows of the same 32 MB (the LM head's format).
     static let shapes: [(Int, Int, WeightFormat)] = [(2048, 512, .fp8), (8192, 128, .fp8), (2048, 2048, .fp8), (2048, 1408, .fp8),
                                                      (1408, 2048, .fp8), (16384, 2048, .fp8), (8192, 2048, .bf16)]
 
+    /// Exchanged sizes: empty (the latency), a hidden state, one layer's attention partials in bench-mini, a bf16 LM head's half.
+    static let exchangeSizes = [0, 8 << 10, 64 << 10, 256 << 10]
+
     /// With `bytes` of weights a rank: 1 GB over the ranks on a host is more than its caches hold.
-    static func measure(bytes: Int) -> KernelBench {
+    static func measure(bytes: Int, comm: Collectives) -> KernelBench {
         var report = KernelBench()
         let tasks = Parallel.maxTasks
         report.emptyLoopTasks = tasks
         report.emptyLoopMicroseconds = medianMicroseconds(calls: 20_000) { Parallel.forRanges(tasks) { _ in } }
+        if comm.size > 1 {
+            report.exchange = exchangeSizes.map { size in
+                let data = [UInt8](repeating: 1, count: size)
+                return (size, medianMicroseconds(calls: 500) { _ = comm.exchange(data) { $0[0] } })
+            }
+        }
         let codes = OwnedBuffer(bytes: bytes)
         Parallel.forRanges(bytes, align: 64) { range in  // first touch by the workers; normal FP8 codes of ±[0.0156, 120], as nearly all of a checkpoint's (finite bf16)
             for i in range { codes.pointer.storeBytes(of: UInt8(truncatingIfNeeded: i &* 37) & 0xEF | 0x08, toByteOffset: i, as: UInt8.self) }

@@ -43,18 +43,25 @@ one, two = (json.load(open(f)) for f in sys.argv[1:])
 model = one["decode_bytes_per_token"]
 assert one["decode_bytes_per_token_one_process"] == model == two["decode_bytes_per_token_one_process"], (one, two)
 assert two["decode_bytes_per_token"] > model, two
-assert two["memory_bandwidth_gb_s"] > 0 and two["prefill"][0]["gflop_s"] > 0, two
+assert two["memory_bandwidth_gb_s"] > 0 and two["prefill"][0]["gflop_s"] > 0 and two["transport"] == "shared memory" and "transport" not in one, two
 readings = two["memory_bandwidth_readings_gb_s"]
 assert len(readings) == 2 and two["memory_bandwidth_gb_s"] == max(readings), readings
 phases = two["decode"][0]["phases_ms_per_step"]  # per rank; the coordinator alone routes
 assert len(phases) == 2 and all(p["projections"] > 0 and p["moe"] > 0 for p in phases) and phases[0]["routing"] > 0 and phases[1]["routing"] == 0, phases
 kernels = two["kernels"]
 assert kernels["empty_loop_us"] > 0 and [k["format"] for k in kernels["matvec"]] == ["fp8"] * 6 + ["bf16"] and all(k["gb_s"] > 0 for k in kernels["matvec"]), kernels
+assert [e["bytes"] for e in kernels["exchange"]] == [0, 8192, 65536, 262144] and all(e["us"] > 0 for e in kernels["exchange"]), kernels
 print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {readings} GB/s read by both before and after;"
-      f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s")
+      f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s, exchange {[round(e['us'], 1) for e in kernels['exchange']]} us")
 EOF
 }
 check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels and each rank's phases" bench_counts_every_rank
+mpi_alone() {  # DSA_SHARED_MEMORY=0: the exchanges stay on MPI, with the same logits
+  DSA_SHARED_MEMORY=0 forward_matches 3 &&
+  DSA_SHARED_MEMORY=0 $RUN -n 2 bench --model "$MODEL" --prefill "" --decode-batch 1 --decode-steps 2 --runs 1 --json 2>/dev/null |
+    python3 -c 'import json, sys; r = json.load(sys.stdin); assert r["transport"] == "MPI", r; print("transport", r["transport"])'
+}
+check "mpirun -np 3 forward with DSA_SHARED_MEMORY=0 (exchanges over MPI) = 1 process" mpi_alone
 check "more ranks than experts is refused" fails_with "17 ranks but only 16 routed experts" $RUN -n 17 forward --model "$MODEL" --tokens 1,2 --out "$WORK/x.npy"
 
 # A rank that dies or stops answering ends the job, with a message naming it, within 30 s.

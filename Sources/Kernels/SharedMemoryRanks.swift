@@ -1,0 +1,153 @@
+import CPrefetch
+import Foundation
+import Synchronization
+
+/// `Collectives` for ranks on one host, through one shared-memory file that each maps: every rank
+/// has a slot the coordinator reads, and the coordinator one result slot the others read. A rank
+/// copies its bytes in and raises its counter; the waiting side spins on that cache line — a few
+/// microseconds an exchange, where MPI's shared-memory transport took 3 µs empty and 31 µs for
+/// 64 KB. Messages larger than a slot go through it in chunks.
+///
+/// Layout: a header of 64-byte lines — per rank `posted` (chunks posted, and the message's
+/// length), `taken` (its chunks the coordinator has read) and `read` (result chunks it has read),
+/// then `published` (result chunks, and the result's length) — then the result slot and one slot
+/// per rank, `capacity` bytes each.
+public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
+    public let rank: Int
+    public let size: Int
+    /// Bytes of each slot.
+    public let capacity: Int
+    /// Seconds a wait for another rank may last before `onTimeout` ends the job.
+    public var timeout: Double
+    private let onTimeout: (_ peer: Int, _ what: String) -> Never
+    private let base: UnsafeMutableRawPointer, bytes: Int
+    private var exchanges = 0, sent = 0, received = 0
+    /// Chunks this rank posted, the coordinator took from each rank, and the result chunks published.
+    private var posted = 0, taken: [Int], results = 0
+
+    /// Maps `path`, which the coordinator creates (it fails if the file exists) and the other ranks
+    /// open once it is there. `onTimeout(peer, what)` is called when a rank waits too long for `peer`.
+    public init(path: String, rank: Int, size: Int, capacity: Int, timeout: Double,
+                onTimeout: @escaping (_ peer: Int, _ what: String) -> Never) throws {
+        self.rank = rank; self.size = size; self.capacity = capacity; self.timeout = timeout; self.onTimeout = onTimeout
+        taken = Array(repeating: 0, count: size)
+        bytes = Self.headerBytes(size) + (size + 1) * capacity
+        let fd = rank == 0 ? open(path, O_RDWR | O_CREAT | O_EXCL, 0o600) : open(path, O_RDWR)
+        guard fd >= 0 else { throw KernelError("\(path): cannot open the shared-memory file: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if rank == 0 {  // reserved now, so that a full /dev/shm fails here instead of faulting later
+            let rc = posix_fallocate(fd, 0, off_t(bytes))
+            guard rc == 0 else { throw KernelError("\(path): cannot reserve \(bytes) bytes of shared memory: \(String(cString: strerror(rc)))") }
+        } else {
+            var info = stat()
+            guard fstat(fd, &info) == 0, Int(info.st_size) == bytes else { throw KernelError("\(path): not a shared-memory file of \(bytes) bytes for \(size) ranks") }
+        }
+        guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+            throw KernelError("\(path): cannot map \(bytes) bytes of shared memory: \(String(cString: strerror(errno)))")
+        }
+        base = p
+        _ = base.bindMemory(to: Atomic<Int>.self, capacity: Self.headerBytes(size) / 8)  // zeros: every counter at 0
+    }
+
+    deinit { munmap(base, bytes) }
+
+    private static func headerBytes(_ size: Int) -> Int { (3 * size + 1) * 64 }
+    /// The counter at word `word` (0 or 1) of header line `line`.
+    private func counter(_ line: Int, _ word: Int = 0) -> UnsafeMutablePointer<Atomic<Int>> {
+        (base + line * 64 + word * 8).assumingMemoryBound(to: Atomic<Int>.self)
+    }
+    private func postedLine(_ r: Int) -> Int { 3 * r }
+    private func takenLine(_ r: Int) -> Int { 3 * r + 1 }
+    private func readLine(_ r: Int) -> Int { 3 * r + 2 }
+    private var publishedLine: Int { 3 * size }
+    /// Slot `r` of the ranks, or the result slot when `r` is nil.
+    private func slot(_ r: Int?) -> UnsafeMutableRawPointer { base + Self.headerBytes(size) + ((r ?? -1) + 1) * capacity }
+
+    public var traffic: (sent: Int, received: Int) { (sent, received) }
+
+    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+        exchanges += 1
+        if rank == 0 {
+            var parts = [data]
+            for r in 1..<size { parts.append(receive(line: postedLine(r), slot: r, peer: r) { taken[r] += 1; counter(takenLine(r)).pointee.store(taken[r], ordering: .releasing) }) }
+            let result = combine(parts)
+            if everyone { publish(result) }
+            return result
+        }
+        send(data)
+        guard everyone else { return [] }
+        return receive(line: publishedLine, slot: nil, peer: 0) {
+            counter(readLine(rank)).pointee.store(results + 1, ordering: .releasing)
+            results += 1
+        }
+    }
+
+    /// Posts this rank's bytes, chunk by chunk, each once the coordinator has taken the one before.
+    private func send(_ data: [UInt8]) {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            repeat {
+                let n = min(capacity, raw.count - offset)
+                wait(for: 0) { counter(takenLine(rank)).pointee.load(ordering: .acquiring) == posted }
+                if n > 0 { slot(rank).copyMemory(from: raw.baseAddress! + offset, byteCount: n) }
+                counter(postedLine(rank), 1).pointee.store(raw.count, ordering: .relaxed)
+                posted += 1
+                counter(postedLine(rank)).pointee.store(posted, ordering: .releasing)
+                offset += n
+            } while offset < raw.count
+        }
+        sent += data.count
+    }
+
+    /// Publishes the result, chunk by chunk, each once every rank has read the one before.
+    private func publish(_ result: [UInt8]) {
+        result.withUnsafeBytes { raw in
+            var offset = 0
+            repeat {
+                let n = min(capacity, raw.count - offset)
+                for r in 1..<size { wait(for: r) { counter(readLine(r)).pointee.load(ordering: .acquiring) == results } }
+                if n > 0 { slot(nil).copyMemory(from: raw.baseAddress! + offset, byteCount: n) }
+                counter(publishedLine, 1).pointee.store(raw.count, ordering: .relaxed)
+                results += 1
+                counter(publishedLine).pointee.store(results, ordering: .releasing)
+                offset += n
+            } while offset < raw.count
+        }
+        sent += result.count * (size - 1)
+    }
+
+    /// One message from `slot` (a rank's, or the result's), whose chunks `line` counts: each chunk
+    /// copied out once the counter passes the chunks seen so far, then acknowledged with `done`.
+    private func receive(line: Int, slot r: Int?, peer: Int, done: () -> Void) -> [UInt8] {
+        var message = [UInt8](), copied = 0
+        repeat {
+            let next = (r.map { taken[$0] } ?? results) + 1
+            wait(for: peer) { counter(line).pointee.load(ordering: .acquiring) == next }
+            let length = counter(line, 1).pointee.load(ordering: .relaxed), n = min(capacity, length - copied)
+            if copied == 0 { message = [UInt8](unsafeUninitializedCapacity: length) { _, count in count = length } }  // every byte copied below
+            if n > 0 { message.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: copied).copyMemory(from: slot(r), byteCount: n) } }
+            copied += n
+            done()
+        } while copied < message.count
+        received += copied
+        return message
+    }
+
+    /// Spins until `ready()` (then yields the core between checks, and past 2 ms sleeps 50 µs);
+    /// past `timeout` (5 s longer on other ranks than on the coordinator, so that it, which knows
+    /// which rank is lost, reports first) calls `onTimeout` naming `peer`.
+    private func wait(for peer: Int, _ ready: () -> Bool) {
+        var polls = 0, start: UInt64 = 0, sleeping = false
+        while !ready() {
+            polls += 1
+            if polls < 4096 { cpu_relax(); continue }
+            if sleeping { usleep(50) } else { sched_yield() }
+            guard polls % 64 == 0 else { continue }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if start == 0 { start = now }
+            let waited = Double(now - start) / 1e9
+            sleeping = waited > 0.002
+            if waited > (rank == 0 ? timeout : timeout + 5) { onTimeout(peer, "exchange #\(exchanges)") }
+        }
+    }
+}
