@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Grouped linear: `y[t, g, o] = Σ_i W[g·outPerGroup + o, i] · x[t, g, i]` — one small matrix per
 /// group (per attention head), every group's rows in one `[groups·outPerGroup, in]` matrix. Each
@@ -48,8 +49,9 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
 /// `[T, heads, latent + 2]`. Four heads go together where they can (they share every key they
 /// load). A query's keys are cut into `keyChunks(n)` runs, each softmaxed alone, then merged in
 /// order (`mergeChunk`); where queries and heads are too few for the workers (decode), each run is
-/// a task of its own, else a task takes a query's runs one after the other — the same sums either
-/// way, so a query gives the same bits alone or with others.
+/// a task of its own and the last of a head group's runs to finish merges them, else a task takes
+/// a query's runs one after the other — the same sums either way, so a query gives the same bits
+/// alone or with others.
 public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, counts: [Int],
                             heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
     let width = latent + rope, stride = latent + 2, t = counts.count
@@ -76,13 +78,18 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
                 }
                 if split {
                     let tasks = offsets((0..<t).map { chunks[$0] * groups })
+                    let finished = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: t * groups)  // runs done per query's head group
+                    for j in 0..<(t * groups) { (finished + j).initialize(to: Atomic(0)) }
+                    defer { finished.deallocate() }
                     Parallel.forEach(tasks.last!) { task in
                         let i = (0..<t).last { tasks[$0] <= task }!, c = (task - tasks[i]) / groups, first = (task - tasks[i]) % groups * group
-                        run(i, c, first, runs + ((runAt[i] + c) * heads + first) * stride)
-                    }
-                    for i in 0..<t {
-                        (ob + i * heads * stride).update(from: runs + runAt[i] * heads * stride, count: heads * stride)
-                        for c in 1..<chunks[i] { mergeChunk(ob + i * heads * stride, runs + (runAt[i] + c) * heads * stride, rows: heads, latent: latent) }
+                        let at = { (c: Int) in runs + ((runAt[i] + c) * heads + first) * stride }
+                        run(i, c, first, at(c))
+                        // The last of the group's runs to finish merges them all, in order (on one core, the merges read 200 KB others wrote).
+                        guard finished[i * groups + first / group].add(1, ordering: .acquiringAndReleasing).newValue == chunks[i] else { return }
+                        let o = ob + (i * heads + first) * stride
+                        o.update(from: at(0), count: group * stride)
+                        for c in 1..<chunks[i] { mergeChunk(o, at(c), rows: group, latent: latent) }
                     }
                 } else {
                     Parallel.forEach(t * groups) { task in
