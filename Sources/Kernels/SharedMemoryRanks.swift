@@ -140,7 +140,7 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
         var polls = 0, start: UInt64 = 0, sleeping = false
         while !ready() {
             polls += 1
-            if polls < 4096 { cpu_relax(); continue }
+            if polls < 256 { cpu_relax(); continue }
             if sleeping { usleep(50) } else { sched_yield() }
             guard polls % 64 == 0 else { continue }
             let now = DispatchTime.now().uptimeNanoseconds

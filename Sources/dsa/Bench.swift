@@ -78,16 +78,19 @@ struct Bench: ParsableCommand {
             report.lmHeadFlops = 2 * model.lmHeadElements
             for batch in list(decodeBatch) {
                 Profiler.reset()
+                var traffic = (sent: 0.0, received: 0.0)
                 let times = try timed { run -> Double? in
                     let caches = (0..<batch).map { _ in model.makeCache(options: options.inference, capacity: 64 + decodeSteps) }
                     _ = try model.forward((0..<batch).map { (prompt(64, $0 + run * batch), caches[$0]) }, allLogits: false)
                     Profiler.reset()
-                    let start = Date()
+                    let (start, before) = (Date(), comm.traffic)
                     for step in 0..<decodeSteps { _ = try model.forward(caches.map { ([(step * 31) % vocab], $0) }, allLogits: false) }
-                    return Date().timeIntervalSince(start) / Double(decodeSteps)
+                    let seconds = Date().timeIntervalSince(start), tokens = Double(decodeSteps * batch)
+                    traffic = (Double(comm.traffic.sent - before.sent) / tokens, Double(comm.traffic.received - before.received) / tokens)
+                    return seconds / Double(decodeSteps)
                 }
                 let perRank = comm.allGather(Self.phaseNames.map { (Profiler.snapshot[$0] ?? 0) / Double(decodeSteps) })
-                report.decode.append((batch, times, perRank.map { Dictionary(uniqueKeysWithValues: zip(Self.phaseNames, $0)) }))
+                report.decode.append((batch, times, perRank.map { Dictionary(uniqueKeysWithValues: zip(Self.phaseNames, $0)) }, traffic))
             }
             for context in list(contexts) {
                 var row = BenchReport.LongContext(context: context)

@@ -15,8 +15,9 @@ struct BenchReport {
     var bandwidth: Double { bandwidthReadings.max() ?? 0 }
     /// Per prompt length: seconds per run, and the phases of the last run on this rank.
     var prefill: [(tokens: Int, seconds: [Double], phases: [String: Double])] = []
-    /// Per batch size: seconds per decode step, and each rank's seconds per step by phase.
-    var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]])] = []
+    /// Per batch size: seconds per decode step, each rank's seconds per step by phase, and the
+    /// coordinator's bytes sent and received per token (the last run's decode steps).
+    var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]], traffic: (sent: Double, received: Double))] = []
     /// Weights read per decode token by all ranks together, and by one process alone (ranks each
     /// read the replicated attention weights).
     var decodeBytesPerToken = 0, oneProcessBytesPerToken = 0
@@ -52,13 +53,14 @@ struct BenchReport {
         }
         let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: each rank reads the attention's)", ranks, Double(oneProcessBytesPerToken) / 1e6)
         out.append(String(format: "decode reads %.1f MB of weights per token%@ → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, perRanks, rooflineTokensPerSecond))
-        for (b, s, phases) in decode {
+        for (b, s, phases, traffic) in decode {
             let tps = Double(b) / median(s)
             out.append(String(format: "decode batch %3d  %8.2f tokens/s  %6.1f ms/step  roofline fraction %.2f  (spread %@)",
                               b, tps, median(s) * 1e3, b == 1 ? tps / rooflineTokensPerSecond : tps / (rooflineTokensPerSecond * Double(b)), spread(s)))
             for (r, p) in phases.enumerated() where ranks > 1 || b == decode.first?.batch {
                 out.append("    rank \(r) ms/step: " + phaseList(p, total: s.last ?? 0))
             }
+            if ranks > 1 { out.append(String(format: "    coordinator per token: sent %.0f B, received %.0f B", traffic.sent, traffic.received)) }
         }
         if let kernels {
             out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; matrix × vector, weights from memory:", kernels.emptyLoopTasks, kernels.emptyLoopMicroseconds))
@@ -100,7 +102,8 @@ struct BenchReport {
                                       "gflop_s": prefillFlops($0.tokens) / median($0.seconds) / 1e9, "runs_s": $0.seconds,
                                       "phases_ms_last_run": $0.phases.mapValues { $0 * 1e3 }] },
             "decode": decode.map { ["batch": $0.batch, "tokens_per_s": Double($0.batch) / median($0.stepSeconds), "runs_step_s": $0.stepSeconds,
-                                    "phases_ms_per_step": $0.phases.map { $0.mapValues { $0 * 1e3 } }] },
+                                    "phases_ms_per_step": $0.phases.map { $0.mapValues { $0 * 1e3 } },
+                                    "coordinator_bytes_sent_per_token": $0.traffic.sent, "coordinator_bytes_received_per_token": $0.traffic.received] },
             "long_context": longContext.map { ["context": $0.context, "sparse_step_ms": median($0.sparseStep) * 1e3, "dense_step_ms": median($0.denseStep) * 1e3,
                                                "sparse_attention_ms": median($0.sparseAttention) * 1e3, "dense_attention_ms": median($0.denseAttention) * 1e3,
                                                "synthetic_cache": true] },

@@ -48,10 +48,12 @@ readings = two["memory_bandwidth_readings_gb_s"]
 assert len(readings) == 2 and two["memory_bandwidth_gb_s"] == max(readings), readings
 phases = two["decode"][0]["phases_ms_per_step"]  # per rank; the coordinator alone routes
 assert len(phases) == 2 and all(p["projections"] > 0 and p["moe"] > 0 for p in phases) and phases[0]["routing"] > 0 and phases[1]["routing"] == 0, phases
+per_token = (two["decode"][0]["coordinator_bytes_sent_per_token"], two["decode"][0]["coordinator_bytes_received_per_token"])
+assert all(b > 0 for b in per_token) and "coordinator_bytes_sent_per_token" in one["decode"][0], (per_token, one["decode"])
 kernels = two["kernels"]
 assert kernels["empty_loop_us"] > 0 and [k["format"] for k in kernels["matvec"]] == ["fp8"] * 6 + ["bf16"] and all(k["gb_s"] > 0 for k in kernels["matvec"]), kernels
 assert [e["bytes"] for e in kernels["exchange"]] == [0, 8192, 65536, 262144] and all(e["us"] > 0 for e in kernels["exchange"]), kernels
-print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; {readings} GB/s read by both before and after;"
+print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; coordinator sent / received {per_token} B per token; {readings} GB/s read by both before and after;"
       f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s, exchange {[round(e['us'], 1) for e in kernels['exchange']]} us")
 EOF
 }
