@@ -36,7 +36,7 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         func map(_ path: String) -> Result<SharedMemoryRanks, Error> {
             Result {
                 try SharedMemoryRanks(path: path, rank: rank, size: size, capacity: capacity, timeout: timeout) { [self] peer, what in
-                    abort("\(peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)") stopped answering: nothing for \(Int(timeout)) s in \(what); ending the job")
+                    stoppedAnswering(peer, what)
                 }
             }
         }
@@ -132,7 +132,7 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
     /// coordinator than it waits for them, so that when a rank is lost the coordinator, which
     /// knows which one, reports it first.
     private func poll(peer: Int, what: String, _ ready: () -> Bool) {
-        let start = Date(), timeout = rank == 0 ? self.timeout : self.timeout + 5
+        let start = Date()
         var polls = 0, sleeping = false
         while !ready() {
             if sleeping { usleep(50) } else { sched_yield() }
@@ -140,11 +140,16 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
             guard polls % 64 == 0 else { continue }
             let waited = Date().timeIntervalSince(start)
             sleeping = waited > 0.002
-            if waited > timeout {
-                let who = peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)"
-                abort("\(who) stopped answering: nothing for \(Int(timeout)) s in \(what); ending the job")
-            }
+            if waited > deadline { stoppedAnswering(peer, what) }
         }
+    }
+
+    /// Seconds this rank waits for another before giving up: 5 more than the coordinator's.
+    private var deadline: Double { rank == 0 ? timeout : timeout + 5 }
+
+    /// Ends the job: `peer` sent nothing for `deadline` seconds in `what`.
+    private func stoppedAnswering(_ peer: Int, _ what: String) -> Never {
+        abort("\(peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)") stopped answering: nothing for \(Int(deadline)) s in \(what); ending the job")
     }
 
     static func text(_ code: Int32) -> String {
