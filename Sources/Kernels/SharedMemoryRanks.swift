@@ -70,65 +70,55 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
         exchanges += 1
         if rank == 0 {
             var parts = [data]
-            for r in 1..<size { parts.append(receive(line: postedLine(r), slot: r, peer: r) { taken[r] += 1; counter(takenLine(r)).pointee.store(taken[r], ordering: .releasing) }) }
+            for r in 1..<size { parts.append(receive(slot: r, line: postedLine(r), from: r, seen: &taken[r], ack: takenLine(r))) }
             let result = combine(parts)
-            if everyone { publish(result) }
+            if everyone {  // each chunk once every rank has read the one before
+                post(result, slot: nil, line: publishedLine, chunks: &results) { done in
+                    for r in 1..<size { wait(for: r) { counter(readLine(r)).pointee.load(ordering: .acquiring) == done } }
+                }
+                sent += result.count * (size - 1)
+            }
             return result
         }
-        send(data)
-        guard everyone else { return [] }
-        return receive(line: publishedLine, slot: nil, peer: 0) {
-            counter(readLine(rank)).pointee.store(results + 1, ordering: .releasing)
-            results += 1
+        post(data, slot: rank, line: postedLine(rank), chunks: &posted) { done in  // each chunk once the coordinator has taken the one before
+            wait(for: 0) { counter(takenLine(rank)).pointee.load(ordering: .acquiring) == done }
         }
+        sent += data.count
+        guard everyone else { return [] }
+        return receive(slot: nil, line: publishedLine, from: 0, seen: &results, ack: readLine(rank))
     }
 
-    /// Posts this rank's bytes, chunk by chunk, each once the coordinator has taken the one before.
-    private func send(_ data: [UInt8]) {
+    /// Writes `data` into `slot` (a rank's, or the result's when nil) chunk by chunk: `ready(chunks
+    /// so far)` waits until the readers are done with the last one, then the chunk and the message's
+    /// length go in and `chunks`, one more, is published on `line`.
+    private func post(_ data: [UInt8], slot r: Int?, line: Int, chunks: inout Int, ready: (Int) -> Void) {
         data.withUnsafeBytes { raw in
             var offset = 0
             repeat {
                 let n = min(capacity, raw.count - offset)
-                wait(for: 0) { counter(takenLine(rank)).pointee.load(ordering: .acquiring) == posted }
-                if n > 0 { slot(rank).copyMemory(from: raw.baseAddress! + offset, byteCount: n) }
-                counter(postedLine(rank), 1).pointee.store(raw.count, ordering: .relaxed)
-                posted += 1
-                counter(postedLine(rank)).pointee.store(posted, ordering: .releasing)
+                ready(chunks)
+                if n > 0 { slot(r).copyMemory(from: raw.baseAddress! + offset, byteCount: n) }
+                counter(line, 1).pointee.store(raw.count, ordering: .relaxed)
+                chunks += 1
+                counter(line).pointee.store(chunks, ordering: .releasing)
                 offset += n
             } while offset < raw.count
         }
-        sent += data.count
     }
 
-    /// Publishes the result, chunk by chunk, each once every rank has read the one before.
-    private func publish(_ result: [UInt8]) {
-        result.withUnsafeBytes { raw in
-            var offset = 0
-            repeat {
-                let n = min(capacity, raw.count - offset)
-                for r in 1..<size { wait(for: r) { counter(readLine(r)).pointee.load(ordering: .acquiring) == results } }
-                if n > 0 { slot(nil).copyMemory(from: raw.baseAddress! + offset, byteCount: n) }
-                counter(publishedLine, 1).pointee.store(raw.count, ordering: .relaxed)
-                results += 1
-                counter(publishedLine).pointee.store(results, ordering: .releasing)
-                offset += n
-            } while offset < raw.count
-        }
-        sent += result.count * (size - 1)
-    }
-
-    /// One message from `slot` (a rank's, or the result's), whose chunks `line` counts: each chunk
-    /// copied out once the counter passes the chunks seen so far, then acknowledged with `done`.
-    private func receive(line: Int, slot r: Int?, peer: Int, done: () -> Void) -> [UInt8] {
+    /// One message from `slot` (a rank's, or the result's when nil), posted by `peer`: each chunk
+    /// copied out once `line` counts one past `seen`, then `seen`, one more, acknowledged on `ack`.
+    private func receive(slot r: Int?, line: Int, from peer: Int, seen: inout Int, ack: Int) -> [UInt8] {
         var message = [UInt8](), copied = 0
         repeat {
-            let next = (r.map { taken[$0] } ?? results) + 1
+            let next = seen + 1
             wait(for: peer) { counter(line).pointee.load(ordering: .acquiring) == next }
             let length = counter(line, 1).pointee.load(ordering: .relaxed), n = min(capacity, length - copied)
             if copied == 0 { message = [UInt8](unsafeUninitializedCapacity: length) { _, count in count = length } }  // every byte copied below
             if n > 0 { message.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: copied).copyMemory(from: slot(r), byteCount: n) } }
             copied += n
-            done()
+            seen = next
+            counter(ack).pointee.store(next, ordering: .releasing)
         } while copied < message.count
         received += copied
         return message
