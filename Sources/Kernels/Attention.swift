@@ -19,7 +19,7 @@ public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
     byGroup.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             let xb = xp.baseAddress!, yb = yp.baseAddress!, v = w.view
-            Parallel.forRanges(w.rows, align: 8, minPerTask: 8) { rows in
+            Parallel.forRanges(w.rows, align: 8, minPerTask: 8, reads: [w.region]) { rows in
                 var r = rows.lowerBound
                 while r < rows.upperBound {  // one group's rows at a time, which share an input
                     let g = r / outPer, part = r..<Swift.min(rows.upperBound, (g + 1) * outPer)

@@ -4,7 +4,7 @@
 /// so chunked prefill and decode reproduce a full prefill exactly.
 public func linear(_ x: UnsafePointer<Float>, tokens m: Int, _ w: Matrix, _ y: UnsafeMutablePointer<Float>) {
     let v = w.view
-    Parallel.forRanges(w.rows, align: w.format == .fp8 || w.format == .bf16 ? 8 : 1, minPerTask: 4) { rows in linearRows(x, tokens: m, v, y, rows) }
+    Parallel.forRanges(w.rows, align: w.format == .fp8 || w.format == .bf16 ? 8 : 1, minPerTask: 4, reads: [w.region]) { rows in linearRows(x, tokens: m, v, y, rows) }
 }
 
 /// Register tiles with 16 accumulators — prefill's 4 rows × 4 tokens (`dot4x4`, else 2 × 2), the
@@ -106,20 +106,20 @@ public func linears(_ x: [Float], _ ws: [Matrix]) -> [[Float]] {
 /// `y` `[tokens, w.rows]`; the experts of a MoE layer).
 func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
     let views = jobs.map(\.w.view)
-    forEachPiece(rows: jobs.map(\.w.rows), work: jobs.map { $0.tokens * $0.w.cols }) { j, rows in
+    forEachPiece(rows: jobs.map(\.w.rows), work: jobs.map { $0.tokens * $0.w.cols }, reads: jobs.map(\.w.region), next: nil) { j, rows in
         linearRows(jobs[j].x, tokens: jobs[j].tokens, views[j], jobs[j].y, rows)
     }
 }
 
 /// `body(j, rows)` over all `rows[j]` rows of each `j`, in one parallel pass of pieces of about
-/// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`.
-func forEachPiece(rows: [Int], work: [Int], _ body: (Int, Range<Int>) -> Void) {
+/// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`; `reads` and `next` as `Parallel.forRanges`'.
+func forEachPiece(rows: [Int], work: [Int], reads: [Region], next: [Region]?, _ body: (Int, Range<Int>) -> Void) {
     let share = zip(rows, work).reduce(0) { $0 + $1.0 * $1.1 } / Parallel.maxTasks
     let pieces = rows.indices.flatMap { j in
         let size = Swift.max(8, (share / Swift.max(work[j], 1) + 7) / 8 * 8)
         return stride(from: 0, to: rows[j], by: size).map { (j, $0..<Swift.min(rows[j], $0 + size)) }
     }
-    Parallel.forEach(pieces.count) { p in body(pieces[p].0, pieces[p].1) }
+    Parallel.forEach(pieces.count, reads: reads, next: next) { p in body(pieces[p].0, pieces[p].1) }
 }
 
 /// Running sums `[0, a, a+b, …]`.

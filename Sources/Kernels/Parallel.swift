@@ -13,6 +13,10 @@ public enum Parallel {
     /// Set while the pool runs a loop: a loop started meanwhile (nested, or from another thread)
     /// runs on its caller alone.
     private static let busy = Atomic<Bool>(false)
+    /// The loops' reads so far, and so what each loop's successor reads; used while `busy`.
+    nonisolated(unsafe) private static var nextReads = NextReads()
+    /// What the next weight loops will read, as the last one predicted.
+    nonisolated(unsafe) private static var ahead: [[Region]] = []
     /// Tasks per worker in each loop. Decode on 16 Xeon cores (tasks then claimed from one shared
     /// counter), two samples each in one run: 2 → 68.2 / 65.9 tokens/s, 4 → 78.9 / 78.0, 8 → 84.3 /
     /// 84.2, 16 → 74.6 / 75.7 (fewer: a slow core holds the loop; more: claims cost more).
@@ -22,23 +26,30 @@ public enum Parallel {
     public static var maxTasks: Int { threads > 1 ? threads * tasksPerThread : 1 }
 
     /// Runs `body(range)` over `count` items split into at most `threads × tasksPerThread`
-    /// contiguous ranges, with ranges starting on multiples of `align`.
-    public static func forRanges(_ count: Int, align: Int = 1, minPerTask: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// contiguous ranges, with ranges starting on multiples of `align`. A loop that streams weights
+    /// names them in `reads`, and those of the loop after it in `next` where it knows them: once out
+    /// of tasks, the workers fetch what the next loops will read (`NextReads`) while the caller
+    /// works between the loops, and go on fetching it after loops that read no weights (the
+    /// attention's, the norms').
+    public static func forRanges(_ count: Int, align: Int = 1, minPerTask: Int = 1, reads: [Region] = [], next: [Region]? = nil,
+                                 _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let units = (count + align - 1) / align
         let tasks = Swift.min(units, maxTasks, Swift.max(1, count / Swift.max(minPerTask, 1)))
-        guard tasks > 1, !busy.exchange(true, ordering: .acquiring) else { return body(0..<count) }
+        guard !busy.exchange(true, ordering: .acquiring) else { return body(0..<count) }
         defer { busy.store(false, ordering: .releasing) }
+        if !reads.isEmpty { ahead = nextReads.loop(reading: reads, next: next) }
+        guard tasks > 1 else { return body(0..<count) }
         if pool?.size != threads { pool?.stop(); pool = WorkerPool(size: threads) }
-        pool!.run(tasks) { i in
+        pool!.run(tasks, prefetching: ahead) { i in
             let lo = Swift.min(count, (units * i / tasks) * align), hi = Swift.min(count, (units * (i + 1) / tasks) * align)
             if lo < hi { body(lo..<hi) }
         }
     }
 
     /// Runs `body(i)` for each `i` in `0..<count`, spread over the workers.
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        forRanges(count) { range in for i in range { body(i) } }
+    public static func forEach(_ count: Int, reads: [Region] = [], next: [Region]? = nil, _ body: (Int) -> Void) {
+        forRanges(count, reads: reads, next: next) { range in for i in range { body(i) } }
     }
 }
 
@@ -50,7 +61,9 @@ public enum Parallel {
 /// weights. A job is published by bumping `generation`, and every worker acknowledges it on a line
 /// of its own once it finds no task left (with one counter that all added to, an empty 128-task job
 /// took 5.1 µs, now 4.3), so no worker still claims when the next job resets the counters. Every
-/// counter sits on a cache line of its own, and every spin-wait `pause`s.
+/// counter sits on a cache line of its own, and every spin-wait `pause`s. Having acknowledged a
+/// job, a worker fetches its share of the regions the caller named for after it into its L2,
+/// and stops when the next job is published.
 final class WorkerPool: @unchecked Sendable {
     let size: Int
     private let generation: UnsafeMutablePointer<Atomic<Int>>  // the job's number, published by the caller
@@ -61,14 +74,26 @@ final class WorkerPool: @unchecked Sendable {
     private var job: Unmanaged<Job>?, tasks = 0, stopping = false
     private let sleep = NSCondition()
     private var sleepers = 0
+    /// The regions to fetch after generation `g` at `hints[(g % 2) · maxHints]`, `hintCounts[g % 2]`
+    /// of them, each with the number of the loop that reads it at `hintLoops[(g % 2) · maxHints]`:
+    /// a worker still fetching after `g` reads its slot while the caller fills the other.
+    private let hints: UnsafeMutablePointer<Region>, hintLoops: UnsafeMutablePointer<Int>, hintCounts: UnsafeMutablePointer<Int>
+    private static let maxHints = 32
+    /// The most each participant fetches after a job: its shares of the next loops' bytes, up to a
+    /// part of its L2.
+    static let prefetchBytes = 1 << 20
 
     init(size: Int) {
         self.size = size
         (generation, next, finished) = (Self.lines(1), Self.lines(size), Self.lines(size))
+        hints = .allocate(capacity: 2 * Self.maxHints)
+        hintLoops = .allocate(capacity: 2 * Self.maxHints)
+        hintCounts = .allocate(capacity: 2)
+        hintCounts.initialize(repeating: 0, count: 2)
         for p in 1..<size { Thread { [self] in loop(p) }.start() }
     }
 
-    deinit { generation.deallocate(); next.deallocate(); finished.deallocate() }
+    deinit { generation.deallocate(); next.deallocate(); finished.deallocate(); hints.deallocate(); hintLoops.deallocate(); hintCounts.deallocate() }
 
     /// `count` atomic counters at 0, each on a 64-byte line of its own: counter `i` at `[i · 8]`.
     private static func lines(_ count: Int) -> UnsafeMutablePointer<Atomic<Int>> {
@@ -77,12 +102,19 @@ final class WorkerPool: @unchecked Sendable {
         return p
     }
 
-    /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread.
-    func run(_ tasks: Int, _ body: (Int) -> Void) {
+    /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread; then
+    /// the workers fetch their shares of the loops `after` will read.
+    func run(_ tasks: Int, prefetching after: [[Region]] = [], _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let box = Job(body)
             job = .passUnretained(box); self.tasks = tasks
             for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
+            let slot = (generation[0].load(ordering: .relaxed) + 1) % 2
+            var count = 0
+            for (loop, regions) in after.enumerated() {
+                for r in regions where count < Self.maxHints { (hints[slot * Self.maxHints + count], hintLoops[slot * Self.maxHints + count]) = (r, loop); count += 1 }
+            }
+            hintCounts[slot] = count
             let current = publish()
             claim(0)
             while !(1..<size).allSatisfy({ finished[$0 * 8].load(ordering: .acquiring) == current }) { cpu_relax() }
@@ -138,6 +170,31 @@ final class WorkerPool: @unchecked Sendable {
             if stopping { return }
             claim(me)
             finished[me * 8].store(seen, ordering: .releasing)
+            prefetch(me, after: seen)
+        }
+    }
+
+    /// Participant `me`'s share of each loop's regions named for after generation `current` (at
+    /// most `prefetchBytes` in all), into its L2, until the next job is published.
+    private func prefetch(_ me: Int, after current: Int) {
+        let slot = current % 2, count = hintCounts[slot], regions = hints + slot * Self.maxHints, loops = hintLoops + slot * Self.maxHints
+        var budget = Self.prefetchBytes, first = 0
+        while first < count, budget > 0 {
+            let end = (first..<count).first { loops[$0] != loops[first] } ?? count  // one loop's regions
+            let total = (first..<end).reduce(0) { $0 + regions[$1].bytes }
+            let lo = total * me / size, hi = Swift.min(total * (me + 1) / size, lo + budget)
+            budget -= hi - lo
+            var offset = 0  // of region i in the loop's regions one after the other
+            for i in first..<end {
+                var at = Swift.max(lo - offset, 0)
+                while at < Swift.min(hi - offset, regions[i].bytes) {
+                    cprefetch_l2(regions[i].start + at)
+                    at += 64
+                    if at % 4096 == 0, generation[0].load(ordering: .relaxed) != current { return }
+                }
+                offset += regions[i].bytes
+            }
+            first = end
         }
     }
 }

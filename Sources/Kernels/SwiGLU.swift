@@ -51,7 +51,8 @@ public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Dou
         }
         let inputs = jobs.indices.map { j in inPlace[j] && !jobs[j].tokens.isEmpty ? x.baseAddress! + jobs[j].tokens[0] * dim : UnsafePointer(xs + firstRow[j] * dim) }
         let gates = jobs.map(\.gate.view), ups = jobs.map(\.up.view)
-        forEachPiece(rows: jobs.map(\.gate.rows), work: jobs.map { 2 * $0.tokens.count * $0.gate.cols }) { j, hidden in
+        forEachPiece(rows: jobs.map(\.gate.rows), work: jobs.map { 2 * $0.tokens.count * $0.gate.cols },
+                     reads: jobs.flatMap { [$0.gate.region, $0.up.region] }, next: jobs.map(\.down.region)) { j, hidden in
             let n = jobs[j].tokens.count, width = jobs[j].gate.rows, g = gate + hiddenAt[j], u = up + hiddenAt[j]
             linearRows(inputs[j], tokens: n, gates[j], g, hidden)
             linearRows(inputs[j], tokens: n, ups[j], u, hidden)
