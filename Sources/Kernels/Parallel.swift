@@ -186,7 +186,7 @@ final class WorkerPool: @unchecked Sendable {
             budget -= hi - lo
             var offset = 0  // of region i in the loop's regions one after the other
             for i in first..<end {
-                var at = Swift.max(lo - offset, 0)
+                var at = Swift.max(lo - offset, 0) / 64 * 64  // whole lines, so the check below comes every 4 KB
                 while at < Swift.min(hi - offset, regions[i].bytes) {
                     cprefetch_l2(regions[i].start + at)
                     at += 64
