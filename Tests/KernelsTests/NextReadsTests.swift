@@ -1,5 +1,5 @@
 import Foundation
-@testable import Kernels
+import Kernels
 import Synchronization
 import XCTest
 
