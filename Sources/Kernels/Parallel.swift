@@ -115,9 +115,15 @@ final class WorkerPool: @unchecked Sendable {
                 for r in regions where count < Self.maxHints { (hints[slot * Self.maxHints + count], hintLoops[slot * Self.maxHints + count]) = (r, loop); count += 1 }
             }
             hintCounts[slot] = count
+            let start = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             let current = publish()
             claim(0)
+            let claimed = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             while !(1..<size).allSatisfy({ finished[$0 * 8].load(ordering: .acquiring) == current }) { cpu_relax() }
+            if Profiler.enabled {
+                let end = DispatchTime.now().uptimeNanoseconds
+                Profiler.loop(seconds: Double(end - start) / 1e9, waiting: Double(end - claimed) / 1e9)
+            }
             job = nil
             withExtendedLifetime(box) {}
         }

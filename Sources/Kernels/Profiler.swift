@@ -20,7 +20,17 @@ public enum Profiler {
     /// Seconds per phase since the last reset.
     public static var snapshot: [String: Double] { totals }
 
-    public static func reset() { totals = [:] }
+    /// The pool's parallel loops since the last reset: how many, the caller's wall time in them, and
+    /// the part of it it spent waiting for the other workers' last tasks (what the rest of the step
+    /// leaves is the caller's serial work between loops).
+    nonisolated(unsafe) public private(set) static var loops = (count: 0, seconds: 0.0, waiting: 0.0)
+
+    /// Adds one loop to `loops`.
+    static func loop(seconds: Double, waiting: Double) {
+        loops = (loops.count + 1, loops.seconds + seconds, loops.waiting + waiting)
+    }
+
+    public static func reset() { totals = [:]; loops = (0, 0, 0) }
 }
 
 /// Read bandwidth of this machine's memory in bytes per second, STREAM-style: every worker sums

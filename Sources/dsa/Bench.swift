@@ -89,8 +89,10 @@ struct Bench: ParsableCommand {
                     traffic = (Double(comm.traffic.sent - before.sent) / tokens, Double(comm.traffic.received - before.received) / tokens)
                     return seconds / Double(decodeSteps)
                 }
-                let perRank = comm.allGather(Self.phaseNames.map { (Profiler.snapshot[$0] ?? 0) / Double(decodeSteps) })
-                report.decode.append((batch, times, perRank.map { Dictionary(uniqueKeysWithValues: zip(Self.phaseNames, $0)) }, traffic))
+                let loops = Profiler.loops
+                let perRank = comm.allGather((Self.phaseNames.map { Profiler.snapshot[$0] ?? 0 } + [Double(loops.count), loops.seconds, loops.waiting]).map { $0 / Double(decodeSteps) })
+                report.decode.append((batch, times, perRank.map { Dictionary(uniqueKeysWithValues: zip(Self.phaseNames, $0)) },
+                                      perRank.map { ($0[Self.phaseNames.count], $0[Self.phaseNames.count + 1], $0[Self.phaseNames.count + 2]) }, traffic))
             }
             for context in list(contexts) {
                 var row = BenchReport.LongContext(context: context)

@@ -15,9 +15,11 @@ struct BenchReport {
     var bandwidth: Double { bandwidthReadings.max() ?? 0 }
     /// Per prompt length: seconds per run, and the phases of the last run on this rank.
     var prefill: [(tokens: Int, seconds: [Double], phases: [String: Double])] = []
-    /// Per batch size: seconds per decode step, each rank's seconds per step by phase, and the
-    /// coordinator's bytes sent and received per token (the last run's decode steps).
-    var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]], traffic: (sent: Double, received: Double))] = []
+    /// Per batch size: seconds per decode step, each rank's seconds per step by phase and its
+    /// parallel loops per step (`Profiler.loops`), and the coordinator's bytes sent and received per
+    /// token (the last run's decode steps).
+    var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]], loops: [(count: Double, seconds: Double, waiting: Double)],
+                  traffic: (sent: Double, received: Double))] = []
     /// Weights read per decode token by all ranks together, and by one process alone (ranks each
     /// read the replicated attention weights).
     var decodeBytesPerToken = 0, oneProcessBytesPerToken = 0
@@ -53,12 +55,15 @@ struct BenchReport {
         }
         let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: each rank reads the attention's)", ranks, Double(oneProcessBytesPerToken) / 1e6)
         out.append(String(format: "decode reads %.1f MB of weights per token%@ → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, perRanks, rooflineTokensPerSecond))
-        for (b, s, phases, traffic) in decode {
+        for (b, s, phases, loops, traffic) in decode {
             let tps = Double(b) / median(s)
             out.append(String(format: "decode batch %3d  %8.2f tokens/s  %6.1f ms/step  roofline fraction %.2f  (spread %@)",
                               b, tps, median(s) * 1e3, b == 1 ? tps / rooflineTokensPerSecond : tps / (rooflineTokensPerSecond * Double(b)), spread(s)))
             for (r, p) in phases.enumerated() where ranks > 1 || b == decode.first?.batch {
                 out.append("    rank \(r) ms/step: " + phaseList(p, total: s.last ?? 0))
+                let l = loops[r], step = s.last ?? 0
+                out.append(String(format: "    rank %d main thread: %.0f parallel loops a step, %.2f ms in them (%.2f waiting for their last tasks), %.2f ms outside",
+                                  r, l.count, l.seconds * 1e3, l.waiting * 1e3, (step - l.seconds) * 1e3))
             }
             if ranks > 1 { out.append(String(format: "    coordinator per token: sent %.0f B, received %.0f B", traffic.sent, traffic.received)) }
         }
@@ -103,6 +108,7 @@ struct BenchReport {
                                       "phases_ms_last_run": $0.phases.mapValues { $0 * 1e3 }] },
             "decode": decode.map { ["batch": $0.batch, "tokens_per_s": Double($0.batch) / median($0.stepSeconds), "runs_step_s": $0.stepSeconds,
                                     "phases_ms_per_step": $0.phases.map { $0.mapValues { $0 * 1e3 } },
+                                    "parallel_loops_per_step": $0.loops.map { ["loops": $0.count, "in_loops_ms": $0.seconds * 1e3, "waiting_ms": $0.waiting * 1e3] },
                                     "coordinator_bytes_sent_per_token": $0.traffic.sent, "coordinator_bytes_received_per_token": $0.traffic.received] },
             "long_context": longContext.map { ["context": $0.context, "sparse_step_ms": median($0.sparseStep) * 1e3, "dense_step_ms": median($0.denseStep) * 1e3,
                                                "sparse_attention_ms": median($0.sparseAttention) * 1e3, "dense_attention_ms": median($0.denseAttention) * 1e3,

@@ -26,4 +26,20 @@ final class ParallelTests: XCTestCase {
             }
         }
     }
+
+    /// While profiling, every loop the pool runs is counted with the caller's time in it, of which
+    /// the wait for the other workers' last tasks is a part.
+    func testProfilerCountsThePoolsLoops() {
+        defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount; Profiler.enabled = false; Profiler.reset() }
+        Parallel.threads = 2
+        Profiler.enabled = true
+        Profiler.reset()
+        let caller = pthread_self()
+        for _ in 0..<20 { Parallel.forRanges(30) { _ in if pthread_equal(pthread_self(), caller) == 0 { usleep(200) } } }  // the worker's tasks are slow
+        Parallel.forRanges(1) { _ in }  // one task: run by the caller alone, not a loop of the pool
+        let loops = Profiler.loops
+        XCTAssertEqual(loops.count, 20)
+        XCTAssertGreaterThan(loops.waiting, 1e-3, "the caller waits for the worker's last tasks")
+        XCTAssertLessThanOrEqual(loops.waiting, loops.seconds)
+    }
 }

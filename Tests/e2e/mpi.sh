@@ -48,6 +48,8 @@ readings = two["memory_bandwidth_readings_gb_s"]
 assert len(readings) == 2 and two["memory_bandwidth_gb_s"] == max(readings), readings
 phases = two["decode"][0]["phases_ms_per_step"]  # per rank; the coordinator alone routes
 assert len(phases) == 2 and all(p["projections"] > 0 and p["moe"] > 0 for p in phases) and phases[0]["routing"] > 0 and phases[1]["routing"] == 0, phases
+loops = two["decode"][0]["parallel_loops_per_step"]  # per rank: the main thread's loops (none with one thread a rank), their time, its waits in them
+assert len(loops) == 2 and all((l["loops"] > 0) == (two["threads"] > 1) and 0 <= l["waiting_ms"] <= l["in_loops_ms"] < 1e3 * max(two["decode"][0]["runs_step_s"]) for l in loops), (two["threads"], loops)
 per_token = (two["decode"][0]["coordinator_bytes_sent_per_token"], two["decode"][0]["coordinator_bytes_received_per_token"])
 assert all(b > 0 for b in per_token) and "coordinator_bytes_sent_per_token" in one["decode"][0], (per_token, one["decode"])
 kernels = two["kernels"]
@@ -57,7 +59,7 @@ print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B ov
       f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s, exchange {[round(e['us'], 1) for e in kernels['exchange']]} us")
 EOF
 }
-check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels and each rank's phases" bench_counts_every_rank
+check "mpirun -np 2 bench counts the model once and the attention per rank, reads the bandwidth twice, times the kernels and each rank's phases and loops" bench_counts_every_rank
 mpi_alone() {  # DSA_SHARED_MEMORY=0: the exchanges stay on MPI, with the same logits
   DSA_SHARED_MEMORY=0 forward_matches 3 &&
   DSA_SHARED_MEMORY=0 $RUN -n 2 bench --model "$MODEL" --prefill "" --decode-batch 1 --decode-steps 2 --runs 1 --json 2>/dev/null |
