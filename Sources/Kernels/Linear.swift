@@ -106,14 +106,14 @@ public func linears(_ x: [Float], _ ws: [Matrix]) -> [[Float]] {
 /// `y` `[tokens, w.rows]`; the experts of a MoE layer).
 func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
     let views = jobs.map(\.w.view)
-    forEachPiece(rows: jobs.map(\.w.rows), work: jobs.map { $0.tokens * $0.w.cols }, reads: jobs.map(\.w.region), next: nil) { j, rows in
+    forEachPiece(rows: jobs.map(\.w.rows), work: jobs.map { $0.tokens * $0.w.cols }, reads: jobs.map(\.w.region)) { j, rows in
         linearRows(jobs[j].x, tokens: jobs[j].tokens, views[j], jobs[j].y, rows)
     }
 }
 
 /// `body(j, rows)` over all `rows[j]` rows of each `j`, in one parallel pass of pieces of about
 /// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`; `reads` and `next` as `Parallel.forRanges`'.
-func forEachPiece(rows: [Int], work: [Int], reads: [Region], next: [Region]?, _ body: (Int, Range<Int>) -> Void) {
+func forEachPiece(rows: [Int], work: [Int], reads: [Region], next: [Region]? = nil, _ body: (Int, Range<Int>) -> Void) {
     let share = zip(rows, work).reduce(0) { $0 + $1.0 * $1.1 } / Parallel.maxTasks
     let pieces = rows.indices.flatMap { j in
         let size = Swift.max(8, (share / Swift.max(work[j], 1) + 7) / 8 * 8)

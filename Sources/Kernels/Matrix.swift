@@ -84,9 +84,9 @@ public struct Matrix: @unchecked Sendable {
     public static func scaleRows(_ rows: Int) -> Int { (rows + blockSize - 1) / blockSize }
     public static func scaleCols(_ cols: Int) -> Int { (cols + blockSize - 1) / blockSize }
 
-    /// Bytes of weights read by one full pass over the matrix (elements plus scales).
     /// The elements, for `Parallel`'s prefetch.
     var region: Region { Region(start: base, bytes: rows * cols * elementSize) }
+    /// Bytes of weights read by one full pass over the matrix (elements plus scales).
     public var byteCount: Int { rows * cols * elementSize + scales.count * 4 }
 
     /// The bytes `n` rows of this format and width take, block scales included.
