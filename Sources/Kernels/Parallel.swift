@@ -15,6 +15,8 @@ public enum Parallel {
     private static let busy = Atomic<Bool>(false)
     /// The loops' reads so far, and so what each loop's successor reads; used while `busy`.
     nonisolated(unsafe) private static var nextReads = NextReads()
+    /// The most each worker fetches of the next loops' weights after a loop (a part of its L2; 0: none).
+    nonisolated(unsafe) public static var prefetchBytes = 1 << 20
     /// What the next weight loops will read, as the last one predicted.
     nonisolated(unsafe) private static var ahead: [[Region]] = []
     /// Tasks per worker in each loop. Decode on 16 Xeon cores (tasks then claimed from one shared
@@ -79,9 +81,6 @@ final class WorkerPool: @unchecked Sendable {
     /// a worker still fetching after `g` reads its slot while the caller fills the other.
     private let hints: UnsafeMutablePointer<Region>, hintLoops: UnsafeMutablePointer<Int>, hintCounts: UnsafeMutablePointer<Int>
     private static let maxHints = 32
-    /// The most each participant fetches after a job: its shares of the next loops' bytes, up to a
-    /// part of its L2.
-    static let prefetchBytes = 1 << 20
 
     init(size: Int) {
         self.size = size
@@ -181,10 +180,10 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Participant `me`'s share of each loop's regions named for after generation `current` (at
-    /// most `prefetchBytes` in all), into its L2, until the next job is published.
+    /// most `Parallel.prefetchBytes` in all), into its L2, until the next job is published.
     private func prefetch(_ me: Int, after current: Int) {
         let slot = current % 2, count = hintCounts[slot], regions = hints + slot * Self.maxHints, loops = hintLoops + slot * Self.maxHints
-        var budget = Self.prefetchBytes, first = 0
+        var budget = Parallel.prefetchBytes, first = 0
         while first < count, budget > 0 {
             let end = (first..<count).first { loops[$0] != loops[first] } ?? count  // one loop's regions
             let total = (first..<end).reduce(0) { $0 + regions[$1].bytes }

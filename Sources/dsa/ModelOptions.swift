@@ -28,6 +28,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Worker threads per rank (default: $DSA_THREADS, else the cores divided among this node's ranks).")
     var threads: Int?
 
+    @Option(name: .customLong("prefetch-kb"), help: "KB of the next parallel loops' weights each worker thread fetches into its cache while the rank's main thread works between loops (0: none).")
+    var prefetchKB = 1024
+
     @Option(help: "Positions the KV cache holds (default: prompt + new tokens).")
     var maxContext: Int?
 
@@ -42,6 +45,7 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxContext, maxContext < 1 { throw ValidationError("--max-context must be at least 1") }
+        if prefetchKB < 0 { throw ValidationError("--prefetch-kb must be 0 (no prefetch) or more") }
         if !(rankTimeout > 0) { throw ValidationError("--rank-timeout must be positive") }
     }
 
@@ -50,6 +54,7 @@ struct ModelOptions: ParsableArguments {
     /// A rank that fails ends the whole job with its message.
     func withModel(_ body: (Transformer) throws -> Void) throws {
         Parallel.threads = threads ?? Launch.threadsPerRank
+        Parallel.prefetchBytes = prefetchKB << 10
         Placement.bind()
         let comm = try Launch.collectives(timeout: 600)  // the first exchange waits for the slowest load
         let mpi = comm as? MPICollectives

@@ -43,6 +43,13 @@ V3="$WORK/v3"
 $DSA make-model --preset tiny --seed 9 --arch v3 --out "$V3" --shards 2 --set vocab_size=129280 --set hidden_size=96 >/dev/null
 check "deepseek_v3, vocab 129280 vs reference" compare_ref "$V3" "0,129279,128803,77,5000,1" v3 "" ""
 # 3. Errors: one clear message and a non-zero exit.
+same_without_prefetch() {  # prefetching the next loops' weights never changes what they compute
+  $DSA forward --model "$ODD" --tokens "$TOKENS" --chunk 1 --threads 2 --out "$WORK/prefetch.npy" &&
+  $DSA forward --model "$ODD" --tokens "$TOKENS" --chunk 1 --threads 2 --prefetch-kb 0 --out "$WORK/no-prefetch.npy" &&
+  same_npy "$WORK/prefetch.npy" "$WORK/no-prefetch.npy" 0
+}
+check "odd shapes, one token a step: logits with the prefetch = without" same_without_prefetch
+check "negative --prefetch-kb" fails_with "--prefetch-kb must be 0" $DSA forward --model "$ODD" --tokens 1 --prefetch-kb=-1 --out "$WORK/x.npy"
 check "missing model directory" fails_with "config.json" $DSA forward --model "$WORK/nope" --tokens 1 --out "$WORK/x.npy"
 check "token id out of range" fails_with "token id 1024 at index 1" $DSA forward --model "$ODD" --tokens 1,1024 --out "$WORK/x.npy"
 check "malformed --tokens" fails_with "comma-separated integers" $DSA generate --model "$ODD" --tokens 1,x
