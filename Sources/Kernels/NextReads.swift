@@ -6,8 +6,8 @@ public struct Region: Equatable {
 
 /// Learns, from the loops a decode step runs in the same order every step, what the loop after
 /// each one reads, so the workers can fetch it while the caller works between the two: what
-/// followed a loop the last two times (the same attention projections after each other, the
-/// shared experts' down projections but not the routed ones, which change with each token).
+/// followed a loop the last two times (the same attention projections after each other; after
+/// the router the shared experts' projections, not the routed experts', which change with each token).
 /// Loops are told apart by the first region they read.
 public struct NextReads {
     private var previous: UnsafeRawPointer?
