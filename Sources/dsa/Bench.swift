@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs per figure (after one warm-up).")
     var runs = 3
 
-    @Flag(help: "Also time one empty parallel loop and FP8 matrix-vector products from memory (1 GB of weights shared by the host's ranks, every rank at once; rank 0's figures).")
+    @Flag(help: "Also time one empty parallel loop, FP8 matrix-vector products from memory (1 GB of weights shared by the host's ranks, every rank at once; rank 0's figures), one exchange between ranks and one decode query's attention.")
     var kernels = false
 
     @Flag(help: "Print one JSON object.")
@@ -57,7 +57,9 @@ struct Bench: ParsableCommand {
             var report = BenchReport(model: label, ranks: comm.size, threads: Parallel.threads, transport: (comm as? MPICollectives)?.transport, lmHead: model.lmHeadFormat,
                                      bandwidthReadings: [readBandwidth()])
             if kernels {
-                report.kernels = KernelBench.measure(bytes: max(64 << 20, (1 << 30) / Launch.ranksOnHost), comm: comm)
+                let c = model.config
+                report.kernels = KernelBench.measure(bytes: max(64 << 20, (1 << 30) / Launch.ranksOnHost), comm: comm,
+                                                     heads: c.numAttentionHeads, latent: c.kvLoraRank, rope: c.qkRopeHeadDim)
                 comm.barrier()
             }
             let vocab = model.config.vocabSize

@@ -74,6 +74,7 @@ struct BenchReport {
                 out.append(String(format: "  %6d × %-6d %-4@ %8.2f µs  %6.1f GB/s  (%.2f of the bandwidth per rank)", m.rows, m.cols, m.format.rawValue,
                                   m.microseconds, gbs, gbs * 1e9 * Double(ranks) / bandwidth))
             }
+            out.append("  one decode query's attention, keys in cache: " + kernels.attention.map { String(format: "%d keys %.1f µs", $0.keys, $0.microseconds) }.joined(separator: ", "))
             if !kernels.exchange.isEmpty {
                 out.append("  one exchange, every rank sending and receiving: " + kernels.exchange.map { String(format: "%d KB %.1f µs", $0.bytes >> 10, $0.microseconds) }.joined(separator: ", "))
             }
@@ -118,7 +119,8 @@ struct BenchReport {
             object["kernels"] = ["empty_loop_us": kernels.emptyLoopMicroseconds, "empty_loop_tasks": kernels.emptyLoopTasks,
                                  "matvec": kernels.matvec.map { ["rows": $0.rows, "cols": $0.cols, "format": $0.format.rawValue, "us": $0.microseconds,
                                                                  "gb_s": KernelBench.gigabytesPerSecond($0)] },
-                                 "exchange": kernels.exchange.map { ["bytes": $0.bytes, "us": $0.microseconds] }]
+                                 "exchange": kernels.exchange.map { ["bytes": $0.bytes, "us": $0.microseconds] },
+                                 "attention": kernels.attention.map { ["keys": $0.keys, "us": $0.microseconds] }]
         }
         if let transport { object["transport"] = transport }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }

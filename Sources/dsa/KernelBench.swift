@@ -13,6 +13,9 @@ struct KernelBench {
     /// Per size (with two or more ranks): microseconds of one exchange in which every rank sends
     /// `bytes` and gets `bytes` back from the coordinator, as the attention's and MoE's merges do (the median of 5 rounds).
     var exchange: [(bytes: Int, microseconds: Double)] = []
+    /// Per key count: microseconds of one decode query's latent attention (`latentAttention`) over
+    /// that many cached keys with the model's heads and widths, keys and queries in cache (the median of 5 rounds).
+    var attention: [(keys: Int, microseconds: Double)] = []
 
     /// bench-mini's attention projections (1–4 MB), an expert's down and up projections, a large
     /// matrix, and bf16 rows of the same 32 MB (the LM head's format).
@@ -22,8 +25,12 @@ struct KernelBench {
     /// Exchanged sizes: empty (the latency), a hidden state, one layer's attention partials in bench-mini, a bf16 LM head's half.
     static let exchangeSizes = [0, 8 << 10, 64 << 10, 256 << 10]
 
-    /// With `bytes` of weights a rank: 1 GB over the ranks on a host is more than its caches hold.
-    static func measure(bytes: Int, comm: Collectives) -> KernelBench {
+    /// Attended key counts: a short context (bench-mini's decode runs) and DSA's top-k selection.
+    static let attentionKeys = [80, 2048]
+
+    /// With `bytes` of weights a rank: 1 GB over the ranks on a host is more than its caches hold;
+    /// attention with the model's `heads`, `latent` and `rope` widths.
+    static func measure(bytes: Int, comm: Collectives, heads: Int, latent: Int, rope: Int) -> KernelBench {
         var report = KernelBench()
         let tasks = Parallel.maxTasks
         report.emptyLoopTasks = tasks
@@ -33,6 +40,13 @@ struct KernelBench {
                 let data = [UInt8](repeating: 1, count: size)
                 return (size, medianMicroseconds(calls: 500) { _ = comm.exchange(data) { $0[0] } })
             }
+        }
+        report.attention = attentionKeys.map { n in
+            let values = { (count: Int) in (0..<count).map { Float(($0 * 37) % 101) / 101 - 0.5 } }
+            let qLatent = values(heads * latent), qRope = values(heads * rope), keys = values(n * (latent + rope))
+            return (n, keys.withUnsafeBufferPointer { k in
+                medianMicroseconds(calls: 100) { _ = latentAttention(qLatent: qLatent, qRope: qRope, keys: k, count: n, heads: heads, latent: latent, rope: rope, scale: 0.1) }
+            })
         }
         let codes = OwnedBuffer(bytes: bytes)
         Parallel.forRanges(bytes, align: 64) { range in  // first touch by the workers; normal FP8 codes of ±[0.0156, 120], as nearly all of a checkpoint's (finite bf16)

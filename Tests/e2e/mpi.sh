@@ -55,6 +55,7 @@ assert all(b > 0 for b in per_token) and "coordinator_bytes_sent_per_token" in o
 kernels = two["kernels"]
 assert kernels["empty_loop_us"] > 0 and [k["format"] for k in kernels["matvec"]] == ["fp8"] * 6 + ["bf16"] and all(k["gb_s"] > 0 for k in kernels["matvec"]), kernels
 assert [e["bytes"] for e in kernels["exchange"]] == [0, 8192, 65536, 262144] and all(e["us"] > 0 for e in kernels["exchange"]), kernels
+assert [a["keys"] for a in kernels["attention"]] == [80, 2048] and 0 < kernels["attention"][0]["us"] < kernels["attention"][1]["us"], kernels
 print(f"{model} B per token on one process, {two['decode_bytes_per_token']} B over 2 ranks; coordinator sent / received {per_token} B per token; {readings} GB/s read by both before and after;"
       f" empty loop {kernels['empty_loop_us']:.2f} us, matvec {[(k['format'], round(k['gb_s'], 1)) for k in kernels['matvec']]} GB/s, exchange {[round(e['us'], 1) for e in kernels['exchange']]} us")
 EOF
