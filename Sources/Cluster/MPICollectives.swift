@@ -126,30 +126,14 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         return buffer
     }
 
-    /// Polls `ready()`, yielding the core between polls for the first 2 ms (a decode step makes
-    /// dozens of exchanges, each of which a 50 µs sleep would delay), then sleeping 50 µs between
-    /// polls; past the deadline aborts naming `peer`. Other ranks wait 5 s longer for the
-    /// coordinator than it waits for them, so that when a rank is lost the coordinator, which
-    /// knows which one, reports it first.
+    /// Polls `ready()` (`waitUntil`); past this rank's `deadline` aborts naming `peer`.
     private func poll(peer: Int, what: String, _ ready: () -> Bool) {
-        let start = Date()
-        var polls = 0, sleeping = false
-        while !ready() {
-            if sleeping { usleep(50) } else { sched_yield() }
-            polls += 1
-            guard polls % 64 == 0 else { continue }
-            let waited = Date().timeIntervalSince(start)
-            sleeping = waited > 0.002
-            if waited > deadline { stoppedAnswering(peer, what) }
-        }
+        waitUntil(deadline: deadline(timeout), ready) { stoppedAnswering(peer, what) }
     }
 
-    /// Seconds this rank waits for another before giving up: 5 more than the coordinator's.
-    private var deadline: Double { rank == 0 ? timeout : timeout + 5 }
-
-    /// Ends the job: `peer` sent nothing for `deadline` seconds in `what`.
+    /// Ends the job: `peer` sent nothing for this rank's `deadline` in `what`.
     private func stoppedAnswering(_ peer: Int, _ what: String) -> Never {
-        abort("\(peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)") stopped answering: nothing for \(Int(deadline)) s in \(what); ending the job")
+        abort("\(peer == 0 ? "the coordinator (rank 0)" : "rank \(peer)") stopped answering: nothing for \(Int(deadline(timeout))) s in \(what); ending the job")
     }
 
     static func text(_ code: Int32) -> String {

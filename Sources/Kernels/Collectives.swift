@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// The communication the model needs between ranks. One primitive — every rank contributes
@@ -18,6 +19,11 @@ public protocol Collectives: AnyObject, Sendable {
 extension Collectives {
     /// Whether this rank is the coordinator (rank 0).
     public var isCoordinator: Bool { rank == 0 }
+
+    /// Seconds this rank waits for another before giving up, given the job's `timeout`: other ranks
+    /// wait 5 s longer for the coordinator than it waits for them, so that when a rank is lost the
+    /// coordinator, which knows which one, reports it first.
+    public func deadline(_ timeout: Double) -> Double { isCoordinator ? timeout : timeout + 5 }
 
     /// `combine(every rank's data, in rank order)`, on every rank.
     public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { exchange(data, everyone: true, combine: combine) }
@@ -154,5 +160,22 @@ final class ResultBox<R>: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         while results.contains(where: { $0 == nil }) { lock.wait() }
         return results.map { $0! }
+    }
+}
+
+/// Polls `ready()` until it holds: `spins` polls with the spin-wait hint, then yielding the core
+/// between polls for the first 2 ms (a decode step makes dozens of exchanges, each of which a 50 µs
+/// sleep would delay), then sleeping 50 µs between polls; past `seconds` calls `timedOut()`.
+public func waitUntil(spinning spins: Int = 0, deadline seconds: Double, _ ready: () -> Bool, timedOut: () -> Never) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var polls = 0, sleeping = false
+    while !ready() {
+        polls += 1
+        if polls <= spins { cpu_relax(); continue }
+        if sleeping { usleep(50) } else { sched_yield() }
+        guard polls % 64 == 0 else { continue }
+        let waited = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        sleeping = waited > 0.002
+        if waited > seconds { timedOut() }
     }
 }

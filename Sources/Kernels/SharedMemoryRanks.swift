@@ -18,7 +18,7 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
     public let size: Int
     /// Bytes of each slot.
     public let capacity: Int
-    /// Seconds a wait for another rank may last before `onTimeout` ends the job.
+    /// The job's timeout: a wait for another rank past `deadline(timeout)` ends it through `onTimeout`.
     public var timeout: Double
     private let onTimeout: (_ peer: Int, _ what: String) -> Never
     private let base: UnsafeMutableRawPointer, bytes: Int
@@ -124,21 +124,9 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
         return message
     }
 
-    /// Spins until `ready()` (then yields the core between checks, and past 2 ms sleeps 50 µs);
-    /// past `timeout` (5 s longer on other ranks than on the coordinator, so that it, which knows
-    /// which rank is lost, reports first) calls `onTimeout` naming `peer`.
+    /// Waits until `ready()`, spinning first (`waitUntil`); past this rank's `deadline` calls
+    /// `onTimeout` naming `peer`.
     private func wait(for peer: Int, _ ready: () -> Bool) {
-        var polls = 0, start: UInt64 = 0, sleeping = false
-        while !ready() {
-            polls += 1
-            if polls < 256 { cpu_relax(); continue }
-            if sleeping { usleep(50) } else { sched_yield() }
-            guard polls % 64 == 0 else { continue }
-            let now = DispatchTime.now().uptimeNanoseconds
-            if start == 0 { start = now }
-            let waited = Double(now - start) / 1e9
-            sleeping = waited > 0.002
-            if waited > (rank == 0 ? timeout : timeout + 5) { onTimeout(peer, "exchange #\(exchanges)") }
-        }
+        waitUntil(spinning: 256, deadline: deadline(timeout), ready) { onTimeout(peer, "exchange #\(exchanges)") }
     }
 }
