@@ -21,7 +21,7 @@ public struct NextReads {
     public mutating func loop(reading reads: [Region], next: [Region]? = nil, depth: Int = 2) -> [[Region]] {
         guard let key = reads.first?.start else { return [] }
         if let previous {
-            predicted[previous] = lastSeen[previous].map { before in reads.filter(before.contains) } ?? []
+            predicted[previous] = lastSeen[previous].map { before in before == reads ? reads : reads.filter(before.contains) } ?? []  // no new array when nothing changed
             lastSeen[previous] = reads
         }
         previous = key
