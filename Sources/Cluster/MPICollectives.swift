@@ -65,21 +65,25 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         return String(cString: buf)
     }
 
-    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+    public func exchange<R: BitwiseCopyable>(_ data: UnsafeRawBufferPointer, everyone: Bool, combine: ([UnsafeRawBufferPointer]) -> [R]) -> [R] {
         if let local { return local.exchange(data, everyone: everyone, combine: combine) }
         round += 1
         let tag = Int32(round % 30000 + 1), what = "exchange #\(round)"
         if rank == 0 {
-            var parts = [[UInt8]](repeating: [], count: size)
-            parts[0] = data
-            for r in 1..<size { parts[r] = receive(from: r, tag: tag, what: what) }
-            let result = combine(parts)
-            let requests = everyone ? (1..<size).map { send(result, to: $0, tag: tag) } : []
-            for (i, request) in requests.enumerated() { wait(request, peer: i + 1, what: what) }
+            let parts = [[]] + (1..<size).map { receive(from: $0, tag: tag, what: what) }
+            let result = withBuffers(parts) { combine([data] + $0.dropFirst().map(UnsafeRawBufferPointer.init)) }
+            if everyone {
+                result.withUnsafeBytes { bytes in
+                    let requests = (1..<size).map { send(bytes, to: $0, tag: tag) }
+                    for (i, request) in requests.enumerated() { wait(request, peer: i + 1, what: what) }
+                }
+            }
             return result
         }
         wait(send(data, to: 0, tag: tag), peer: 0, what: what)
-        return everyone ? receive(from: 0, tag: tag, what: what) : []
+        guard everyone else { return [] }
+        let bytes = receive(from: 0, tag: tag, what: what)
+        return bytes.withUnsafeBytes { array(of: R.self, from: $0) }
     }
 
     /// Ends MPI after a successful run.
@@ -92,24 +96,22 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         exit(1)
     }
 
-    private struct Request { var handle: UnsafeMutableRawPointer?; let buffer: [UInt8] }
-
-    private func send(_ data: [UInt8], to peer: Int, tag: Int32) -> Request {
+    /// Sends `data`, which must stay valid until the request is waited for.
+    private func send(_ data: UnsafeRawBufferPointer, to peer: Int, tag: Int32) -> UnsafeMutableRawPointer? {
         var handle: UnsafeMutableRawPointer?
-        let rc = data.withUnsafeBytes { cmpi_isend($0.baseAddress, data.count, Int32(peer), tag, &handle) }
+        let rc = cmpi_isend(data.baseAddress, data.count, Int32(peer), tag, &handle)
         if rc != 0 { abort("sending to rank \(peer) failed: \(MPICollectives.text(rc))") }
         sent += data.count
-        return Request(handle: handle, buffer: data)
+        return handle
     }
 
-    private func wait(_ request: Request, peer: Int, what: String) {
-        var r = request, done: Int32 = 0
+    private func wait(_ request: UnsafeMutableRawPointer?, peer: Int, what: String) {
+        var handle = request, done: Int32 = 0
         poll(peer: peer, what: what) {
-            let rc = cmpi_test(&r.handle, &done)
+            let rc = cmpi_test(&handle, &done)
             if rc != 0 { abort("\(what) with rank \(peer) failed: \(MPICollectives.text(rc))") }
             return done != 0
         }
-        withExtendedLifetime(r.buffer) {}
     }
 
     private func receive(from peer: Int, tag: Int32, what: String) -> [UInt8] {

@@ -75,7 +75,7 @@ struct Indexer: Sendable {
 
     /// The global top-k of each query from the ranks' local lists (as encoded above): ties go to
     /// the lower position, exactly as one top-k over all positions. Per query: count, positions (ascending).
-    private func mergeTopK(_ parts: [[Int32]], queries: Int) -> [Int32] {
+    private func mergeTopK(_ parts: [Part<Int32>], queries: Int) -> [Int32] {
         var offsets = [Int](repeating: 0, count: parts.count), out = [Int32]()
         for _ in 0..<queries {
             var candidates = [(score: Float, position: Int32)]()

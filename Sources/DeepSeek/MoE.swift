@@ -116,7 +116,7 @@ struct MoE: Sendable {
         let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[2 * t * k + $0 * shared.count + part] == comm.rank } }
         let y = Profiler.measure("moe") { localShare(x, Array(ids), weights, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
-            var sum = parts[0]
+            var sum = Array(parts[0])
             for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }
             return sum.map(Float.init)
         }

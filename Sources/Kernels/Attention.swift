@@ -228,7 +228,7 @@ func weightedKeySums4(_ e: UnsafePointer<Double>, _ n: Int, keys: UnsafePointer<
 /// Merges partial attention results of the same queries (`[queries, heads, latent + 2]` each, as
 /// `latentAttention` returns them) into `[queries, heads, latent]`: the softmax-weighted sum over
 /// the union of their keys, rescaling each part by `exp(max − global max)` in fp64.
-public func mergeAttention(_ parts: [[Double]], heads: Int, latent: Int) -> [Float] {
+public func mergeAttention(_ parts: [Part<Double>], heads: Int, latent: Int) -> [Float] {
     let stride = latent + 2, rows = parts[0].count / stride
     return [Float](unsafeUninitializedCapacity: rows * latent) { out, count in
         let ob = out.baseAddress!
@@ -241,7 +241,7 @@ public func mergeAttention(_ parts: [[Double]], heads: Int, latent: Int) -> [Flo
                     for part in parts where part[r * stride + latent + 1] > -.infinity {
                         let w = exp(part[r * stride + latent + 1] - m)
                         total += w * part[r * stride + latent]
-                        part.withUnsafeBufferPointer { p in for i in 0..<latent { acc[i] += w * p[r * stride + i] } }
+                        for i in 0..<latent { acc[i] += w * part[r * stride + i] }
                     }
                     let scale = 1 / total
                     for i in 0..<latent { ob[r * latent + i] = Float(acc[i] * scale) }

@@ -9,9 +9,10 @@ import Foundation
 public protocol Collectives: AnyObject, Sendable {
     var rank: Int { get }
     var size: Int { get }
-    /// `combine(every rank's data, in rank order)`, on every rank, or with `everyone` false on the
-    /// coordinator alone (the other ranks get `[]`).
-    func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8]
+    /// `combine(every rank's bytes, in rank order)`, on every rank, or with `everyone` false on the
+    /// coordinator alone (the other ranks get `[]`). The parts are valid only while `combine` runs
+    /// (a transport may hand over the memory it received them in), and `data` only during the call.
+    func exchange<R: BitwiseCopyable>(_ data: UnsafeRawBufferPointer, everyone: Bool, combine: ([UnsafeRawBufferPointer]) -> [R]) -> [R]
     /// Bytes this rank has sent and received so far.
     var traffic: (sent: Int, received: Int) { get }
 }
@@ -25,34 +26,39 @@ extension Collectives {
     /// coordinator, which knows which one, reports it first.
     public func deadline(_ timeout: Double) -> Double { isCoordinator ? timeout : timeout + 5 }
 
-    /// `combine(every rank's data, in rank order)`, on every rank.
-    public func exchange(_ data: [UInt8], combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { exchange(data, everyone: true, combine: combine) }
+    /// `combine(every rank's data, in rank order)` on every rank, or with `everyone` false on the
+    /// coordinator alone: `exchange` with arrays, for what is not on a hot path.
+    public func exchange(_ data: [UInt8], everyone: Bool = true, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
+        data.withUnsafeBytes { raw in exchange(raw, everyone: everyone) { parts in combine(parts.map { Array($0) }) } }
+    }
 
     /// `merge(every rank's values, in rank order)`, on every rank, or with `everyone` false on the
-    /// coordinator alone (the other ranks get `[]`).
-    public func reduce<T: BitwiseCopyable, R: BitwiseCopyable>(_ values: [T], everyone: Bool = true, _ merge: ([[T]]) -> [R]) -> [R] {
-        if size == 1 { return merge([values]) }
-        let result = Profiler.measure("communication") { exchange(bytes(values), everyone: everyone) { parts in bytes(merge(parts.map { elements($0) })) } }
-        return elements(result)
+    /// coordinator alone (the other ranks get `[]`). `merge` reads the parts where they arrived
+    /// (valid only while it runs), so a reduce copies each part at most once on its way.
+    public func reduce<T: BitwiseCopyable, R: BitwiseCopyable>(_ values: [T], everyone: Bool = true, _ merge: ([Part<T>]) -> [R]) -> [R] {
+        if size == 1 { return values.withUnsafeBufferPointer { merge([Part($0)]) } }
+        return Profiler.measure("communication") {
+            values.withUnsafeBytes { raw in exchange(raw, everyone: everyone) { parts in merge(parts.map { Part($0.bindMemory(to: T.self)) }) } }
+        }
     }
 
     /// Every rank's values, in rank order.
     public func allGather<T: BitwiseCopyable>(_ values: [T]) -> [[T]] {
-        let packed = exchange(bytes(values)) { parts in
-            bytes(parts.map { UInt64($0.count) }) + parts.flatMap { $0 }
+        let packed: [UInt8] = values.withUnsafeBytes { raw in
+            exchange(raw, everyone: true) { parts in bytes(parts.map { UInt64($0.count) }) + parts.flatMap { $0 } }
         }
         var offset = size * 8
         return (0..<size).map { r in
             let n = Int(packed.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self) })
             defer { offset += n }
-            return elements(Array(packed[offset..<(offset + n)]))
+            return packed.withUnsafeBytes { array(of: T.self, from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
         }
     }
 
     /// The element-wise sum over ranks, added in rank order.
     public func allReduceSum<T: BitwiseCopyable & AdditiveArithmetic>(_ values: [T]) -> [T] {
         reduce(values) { parts in
-            var sum = parts[0]
+            var sum = Array(parts[0])
             for p in parts.dropFirst() { for i in sum.indices { sum[i] += p[i] } }
             return sum
         }
@@ -60,20 +66,39 @@ extension Collectives {
 
     /// `values` of rank `root`, on every rank (other ranks' arguments are ignored).
     public func broadcast<T: BitwiseCopyable>(_ values: [T], root: Int = 0) -> [T] {
-        reduce(rank == root ? values : []) { $0[root] }
+        reduce(rank == root ? values : []) { Array($0[root]) }
     }
 
     /// Waits until every rank gets here.
-    public func barrier() { _ = exchange([]) { _ in [] } }
+    public func barrier() { _ = exchange([UInt8]()) { _ in [] } }
+}
+
+/// One rank's values in a reduce, read where they arrived: valid only while the merge runs.
+@frozen
+public struct Part<T>: RandomAccessCollection {
+    @usableFromInline let buffer: UnsafeBufferPointer<T>
+    @inlinable public init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { buffer.count }
+    @inlinable public subscript(i: Int) -> T { buffer[i] }
+}
+
+/// `body` of each array's elements, in place.
+public func withBuffers<T, R>(_ arrays: [[T]], _ body: ([UnsafeBufferPointer<T>]) -> R) -> R {
+    var buffers = [UnsafeBufferPointer<T>]()
+    func next(_ i: Int) -> R {
+        guard i < arrays.count else { return body(buffers) }
+        return arrays[i].withUnsafeBufferPointer { buffers.append($0); return next(i + 1) }
+    }
+    return next(0)
 }
 
 private func bytes<T: BitwiseCopyable>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
-private func elements<T: BitwiseCopyable>(_ bytes: [UInt8]) -> [T] {
-    bytes.withUnsafeBytes { raw in
-        [T](unsafeUninitializedCapacity: raw.count / MemoryLayout<T>.stride) { buf, n in
-            n = raw.count / MemoryLayout<T>.stride
-            UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(n * MemoryLayout<T>.stride)]))
-        }
+/// `bytes` as values of `T` (copied: raw bytes may not be aligned for `T`).
+public func array<T: BitwiseCopyable>(of _: T.Type, from bytes: UnsafeRawBufferPointer) -> [T] {
+    [T](unsafeUninitializedCapacity: bytes.count / MemoryLayout<T>.stride) { buf, n in
+        n = bytes.count / MemoryLayout<T>.stride
+        UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<(n * MemoryLayout<T>.stride)]))
     }
 }
 
@@ -82,7 +107,7 @@ public final class SingleRank: Collectives {
     public init() {}
     public var rank: Int { 0 }
     public var size: Int { 1 }
-    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] { combine([data]) }
+    public func exchange<R: BitwiseCopyable>(_ data: UnsafeRawBufferPointer, everyone: Bool, combine: ([UnsafeRawBufferPointer]) -> [R]) -> [R] { combine([data]) }
     public var traffic: (sent: Int, received: Int) { (0, 0) }
 }
 
@@ -123,11 +148,11 @@ public final class ThreadRanks: Collectives, @unchecked Sendable {
 
     public var traffic: (sent: Int, received: Int) { (sent, received) }
 
-    public func exchange(_ data: [UInt8], everyone: Bool, combine: ([[UInt8]]) -> [UInt8]) -> [UInt8] {
-        let all = gather(data)
+    public func exchange<R: BitwiseCopyable>(_ data: UnsafeRawBufferPointer, everyone: Bool, combine: ([UnsafeRawBufferPointer]) -> [R]) -> [R] {
+        let all = gather(Array(data))
         sent += data.count
         received += all.enumerated().filter { $0.offset != rank }.reduce(0) { $0 + $1.element.count }
-        return everyone || rank == 0 ? combine(all) : []
+        return everyone || rank == 0 ? withBuffers(all) { combine($0.map(UnsafeRawBufferPointer.init)) } : []
     }
 
     /// Every rank's data, in rank order, on every rank.

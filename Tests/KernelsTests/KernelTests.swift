@@ -262,7 +262,7 @@ final class KernelTests: XCTestCase {
                     latentAttention(qLatent: ql, qRope: qr, keys: $0, count: hi - lo, heads: heads, latent: latent, rope: rope, scale: 0.3)
                 }
             }
-            assertClose(mergeAttention(parts, heads: heads, latent: latent), slow, 1e-5, "split \(cuts)")
+            assertClose(withBuffers(parts) { mergeAttention($0.map(Part.init), heads: heads, latent: latent) }, slow, 1e-5, "split \(cuts)")
         }
     }
 
@@ -284,7 +284,7 @@ final class KernelTests: XCTestCase {
                 }
                 XCTAssertEqual(runs[0], runs[1], "\(heads) heads, \(n) keys: one worker against sixteen")
                 let slow = naiveLatentAttention(qLatent: ql, qRope: qr, keys: keys, count: n, heads: heads, latent: latent, rope: rope, scale: 0.3)
-                assertClose(mergeAttention([runs[1]], heads: heads, latent: latent), slow, 1e-5, "\(heads) heads, \(n) keys")
+                assertClose(withBuffers([runs[1]]) { mergeAttention($0.map(Part.init), heads: heads, latent: latent) }, slow, 1e-5, "\(heads) heads, \(n) keys")
             }
         }
     }

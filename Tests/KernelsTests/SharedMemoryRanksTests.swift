@@ -41,6 +41,20 @@ final class SharedMemoryRanksTests: XCTestCase {
         }
     }
 
+    /// A typed reduce: the merge reads each part where it arrived (in the slot when it fits one,
+    /// else a copy) and every rank gets the merged values, round after round.
+    func testReduceMergesTypedPartsInPlaceOrCopied() throws {
+        let size = 3, rounds = 100
+        @Sendable func values(_ rank: Int, _ round: Int) -> [Double] { (0..<((round * 7 + rank * 5) % 20)).map { Double(rank * 1000 + round) + Double($0) / 8 } }
+        @Sendable func merged(_ parts: [[Double]]) -> [Double] { parts.map { Double($0.count) } + parts.flatMap { $0.map { $0 * 2 } } }
+        let results = run(try makeRanks(size, capacity: 64)) { comm in
+            (0..<rounds).map { round in comm.reduce(values(comm.rank, round)) { merged($0.map(Array.init)) } }
+        }
+        for round in 0..<rounds {
+            for rank in 0..<size { XCTAssertEqual(results[rank][round], merged((0..<size).map { values($0, round) }), "round \(round), rank \(rank)") }
+        }
+    }
+
     /// The derived collectives work through it as through any transport.
     func testGatherAndSumAgreeOnEveryRank() throws {
         let results = run(try makeRanks(4, capacity: 16)) { comm in
