@@ -72,19 +72,21 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
         exchanges += 1
         if rank == 0 {
             // A part in one chunk is combined where it lies and acknowledged after; a longer one is copied out first.
-            var copies = [[UInt8]](repeating: [], count: size), lengths = [Int](repeating: 0, count: size)
+            var parts = [data], copies = [UnsafeMutableRawBufferPointer]()
+            defer { copies.forEach { $0.deallocate() } }
             for r in 1..<size {
-                wait(for: r) { counter(postedLine(r)).pointee.load(ordering: .acquiring) == taken[r] + 1 }
-                lengths[r] = counter(postedLine(r), 1).pointee.load(ordering: .relaxed)
-                if lengths[r] > capacity { copies[r] = receive(slot: r, line: postedLine(r), from: r, seen: &taken[r], ack: takenLine(r)) }
+                let length = waitForMessage(line: postedLine(r), from: r, seen: taken[r])
+                if length <= capacity {
+                    parts.append(UnsafeRawBufferPointer(start: slot(r), count: length))
+                } else {
+                    copies.append(.allocate(byteCount: length, alignment: 64))
+                    receive(into: copies.last!.baseAddress!, slot: r, line: postedLine(r), from: r, seen: &taken[r], ack: takenLine(r))
+                    parts.append(UnsafeRawBufferPointer(copies.last!))
+                }
+                received += length
             }
-            let result = withBuffers(copies) { copied in
-                combine((0..<size).map { r in
-                    r == 0 ? data : UnsafeRawBufferPointer(lengths[r] > capacity ? copied[r] : UnsafeBufferPointer(start: slot(r).assumingMemoryBound(to: UInt8.self), count: lengths[r]))
-                })
-            }
-            for r in 1..<size where lengths[r] <= capacity { taken[r] += 1; counter(takenLine(r)).pointee.store(taken[r], ordering: .releasing) }
-            received += lengths.reduce(0, +)
+            let result = combine(parts)
+            for r in 1..<size where parts[r].count <= capacity { taken[r] += 1; counter(takenLine(r)).pointee.store(taken[r], ordering: .releasing) }
             if everyone {  // each chunk once every rank has read the one before
                 result.withUnsafeBytes { bytes in
                     post(bytes, slot: nil, line: publishedLine, chunks: &results) { done in
@@ -100,9 +102,12 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
         }
         sent += data.count
         guard everyone else { return [] }
-        let result: [R] = receive(slot: nil, line: publishedLine, from: 0, seen: &results, ack: readLine(rank))
-        received += result.count * MemoryLayout<R>.stride
-        return result
+        let length = waitForMessage(line: publishedLine, from: 0, seen: results), count = length / MemoryLayout<R>.stride
+        received += length
+        return [R](unsafeUninitializedCapacity: count) { buffer, n in  // every byte copied in
+            receive(into: buffer.baseAddress.map(UnsafeMutableRawPointer.init), slot: nil, line: publishedLine, from: 0, seen: &results, ack: readLine(rank))
+            n = count
+        }
     }
 
     /// Writes `data` into `slot` (a rank's, or the result's when nil) chunk by chunk: `ready(chunks
@@ -121,25 +126,26 @@ public final class SharedMemoryRanks: Collectives, @unchecked Sendable {
         } while offset < data.count
     }
 
-    /// One message from `slot` (a rank's, or the result's when nil), posted by `peer`, as elements
-    /// of `T`: each chunk copied out once `line` counts one past `seen`, then `seen`, one more,
-    /// acknowledged on `ack`.
-    private func receive<T: BitwiseCopyable>(slot r: Int?, line: Int, from peer: Int, seen: inout Int, ack: Int) -> [T] {
-        var message = [T](), copied = 0, length = 0
+    /// The length of the message `peer` is posting on `line`, once its first chunk is there (`line`
+    /// counts one past `seen`).
+    private func waitForMessage(line: Int, from peer: Int, seen: Int) -> Int {
+        wait(for: peer) { counter(line).pointee.load(ordering: .acquiring) == seen + 1 }
+        return counter(line, 1).pointee.load(ordering: .relaxed)
+    }
+
+    /// Copies the message `peer` posts into `slot` (a rank's, or the result's when nil) to
+    /// `destination` (nil for an empty one): each chunk once `line` counts one past `seen`, then
+    /// `seen`, one more, acknowledged on `ack`.
+    private func receive(into destination: UnsafeMutableRawPointer?, slot r: Int?, line: Int, from peer: Int, seen: inout Int, ack: Int) {
+        var copied = 0, length = 0
         repeat {
-            let next = seen + 1
-            wait(for: peer) { counter(line).pointee.load(ordering: .acquiring) == next }
-            if copied == 0 {
-                length = counter(line, 1).pointee.load(ordering: .relaxed)
-                message = [T](unsafeUninitializedCapacity: length / MemoryLayout<T>.stride) { _, count in count = length / MemoryLayout<T>.stride }  // every byte copied below
-            }
+            length = waitForMessage(line: line, from: peer, seen: seen)
             let n = min(capacity, length - copied)
-            if n > 0 { message.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: copied).copyMemory(from: slot(r), byteCount: n) } }
+            if n > 0 { (destination! + copied).copyMemory(from: slot(r), byteCount: n) }
             copied += n
-            seen = next
-            counter(ack).pointee.store(next, ordering: .releasing)
+            seen += 1
+            counter(ack).pointee.store(seen, ordering: .releasing)
         } while copied < length
-        return message
     }
 
     /// Waits until `ready()`, spinning first (`waitUntil`); past this rank's `deadline` calls
