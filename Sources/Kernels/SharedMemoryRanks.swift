@@ -7,8 +7,8 @@ import Synchronization
 /// copies its bytes in and raises its counter; the waiting side spins on that cache line. The
 /// coordinator combines a part that fits its slot where it lies (and frees the slot after), so a
 /// part is copied once on its way and a result once more. On two ranks of a 16-core Xeon an
-/// exchange took 1.0 µs empty and 5.5 µs for 8 KB, where MPI's own shared-memory transport took
-/// 2.1 and 10.7; 64 KB 19 µs (28 when the coordinator copied each part out first, and the
+/// exchange took 1.0–1.6 µs empty and about 5 µs for 8 KB, where MPI's own shared-memory transport
+/// took 2.1 and 10.7; 64 KB 18–23 µs (28 when the coordinator copied each part out first and the
 /// reduce on top made arrays of the bytes and back). Messages larger than a slot go through it in chunks.
 ///
 /// Layout: a header of 64-byte lines — per rank `posted` (chunks posted, and the message's
