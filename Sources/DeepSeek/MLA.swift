@@ -41,14 +41,18 @@ struct MLA: Sendable {
     }
 
     /// The weights one decode token reads (the indexer's only when sparse attention selects).
-    func matrices(indexer withIndexer: Bool) -> [Matrix] {
-        var mats = [wqB.weight, wkvA.weight, wkT, wv, wo.weight] + (wqA.map { [$0.weight] } ?? [])
+    func matrices(indexer withIndexer: Bool) -> [Matrix] { everyRank(indexer: withIndexer) + [wv, wo.weight] }
+
+    /// Those of `matrices` that every rank reads: all but `wv` and `wo`, which the coordinator alone runs.
+    func everyRank(indexer withIndexer: Bool) -> [Matrix] {
+        var mats = [wqB.weight, wkvA.weight, wkT] + (wqA.map { [$0.weight] } ?? [])
         if withIndexer, let indexer { mats += [indexer.wqB.weight, indexer.wk.weight, indexer.weightsProj.weight] }
         return mats
     }
 
-    /// `x`: `[T, dim]` (attn-normed) rows of one or more sequences → `[T, dim]`. Caches this rank's
-    /// positions, attends over the selected positions it holds, and merges the ranks' partials.
+    /// `x`: `[T, dim]` (attn-normed) rows of one or more sequences → `[T, dim]` on the coordinator,
+    /// `[]` on the other ranks. Caches this rank's positions, attends over the selected positions it
+    /// holds; the coordinator merges the ranks' partials and projects the result out.
     func callAsFunction(_ x: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
         let t = x.count / wkvA.weight.cols, qkDim = nope + ropeDim
         // The indexer's projections join the attention's that share their input.
@@ -83,7 +87,8 @@ struct MLA: Sendable {
         let qLatent = Profiler.measure("projections") { groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads) }  // [T, heads, latent]
         let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
         let partials = Profiler.measure("attention") { attend(qLatent, qRope, selected, segments, layer) }  // [T, heads, latent + 2]
-        let o = comm.reduce(partials) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
+        let o = comm.reduce(partials, everyone: false) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
+        guard comm.isCoordinator else { return [] }
         return Profiler.measure("projections") { wo(groupedLinear(o, wv, groups: heads)) }  // [T, heads, v] → [T, dim]
     }
 

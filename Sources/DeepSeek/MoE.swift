@@ -70,8 +70,8 @@ struct Gate: Sendable {
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
 /// The coordinator routes, and gives each token's shared experts, one by one, to the rank with the
-/// least expert work so far; one broadcast carries both. Each rank runs only the routed experts it
-/// owns (the others are never touched) and the shared experts given to it; one sum over ranks.
+/// least expert work so far (`route`; the block's broadcast carries both). Each rank runs only the
+/// routed experts it owns (the others are never touched) and the shared experts given to it; one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
     let experts: [MLP?]  // nil: owned by another rank
@@ -102,21 +102,22 @@ struct MoE: Sendable {
         return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + shared.flatMap(\.matrices)
     }
 
-    /// `[T, dim] → [T, dim]`: each owned expert runs once over all the tokens routed to it.
-    func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
+    /// The coordinator's routing of `x` (`[T, dim]`), for every rank's `callAsFunction`: `[T, topk]`
+    /// expert ids, `[T, topk]` weights' bit patterns, `[T, shared]` the ranks that run the shared experts.
+    func route(_ x: [Float]) -> [Int32] {
+        let routes = gate(x)
+        return routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
+            + plan.sharedExpertRanks(routes.map(\.experts), parts: shared.count, units: sharedUnits).joined().map(Int32.init)
+    }
+
+    /// `[T, dim] → [T, dim]` as `routing` (`route`) says: each owned expert runs once over all the tokens routed to it.
+    func callAsFunction(_ x: [Float], routing: [Int32], comm: Collectives) -> [Float] {
         let k = gate.topk, t = x.count / gate.weight.weight.cols
-        var routing = [Int32]()  // [T, topk] expert ids, [T, topk] weights' bit patterns, [T, shared] the shared experts' ranks
-        if comm.isCoordinator {
-            let routes = Profiler.measure("routing") { gate(x) }
-            routing = routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
-                + plan.sharedExpertRanks(routes.map(\.experts), parts: shared.count, units: sharedUnits).joined().map(Int32.init)
-        }
-        routing = comm.broadcast(routing)
         let ids = routing[0..<(t * k)], weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
         let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[2 * t * k + $0 * shared.count + part] == comm.rank } }
         let y = Profiler.measure("moe") { localShare(x, Array(ids), weights, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
-            var sum = Array(parts[0])
+            var sum = parts[0].values
             for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }
             return sum.map(Float.init)
         }

@@ -18,16 +18,31 @@ struct Block: Sendable {
         }
     }
 
-    /// `[T, dim] → [T, dim]`.
+    /// `[T, dim] → [T, dim]`. The coordinator adds the attention to the residual stream and routes
+    /// the result; one broadcast carries both to the other ranks.
     func callAsFunction(_ h: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
-        let x = adding(h, attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm))
-        let f = ffnNorm(x)
-        return adding(x, moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) })
+        let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)  // [T, dim] on the coordinator
+        var x = [Float](), f = [Float](), routing = [Int32]()
+        if comm.isCoordinator {
+            x = adding(h, a)
+            f = ffnNorm(x)
+            routing = moe.map { moe in Profiler.measure("routing") { moe.route(f) } } ?? []
+        }
+        if comm.size > 1 {
+            let both = comm.broadcast(x.map { Int32(bitPattern: $0.bitPattern) } + routing)  // [T, dim] then the routing
+            if !comm.isCoordinator {
+                x = both[..<h.count].map { Float(bitPattern: UInt32(bitPattern: $0)) }
+                f = ffnNorm(x)
+                routing = Array(both[h.count...])
+            }
+        }
+        return adding(x, moe?(f, routing: routing, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) })
     }
 }
 
 /// The whole model on one rank: embedding, decoder layers, final norm, LM head (spec §2).
-/// Every rank runs the same steps on the same tokens; `comm` joins them at the MoE and attention.
+/// Every rank runs the same steps on the same tokens; `comm` joins them at the MoE and attention
+/// (the coordinator alone merges the attention, projects it out and routes; one broadcast a layer).
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let checkpoint: Checkpoint
@@ -74,9 +89,9 @@ public final class Transformer: @unchecked Sendable {
                 mats.reduce(0) { $0 + $1.rows * $1.cols } + lmHeadElements)
     }
 
-    /// The bytes of `decodeWeights` that every rank reads in full (the attention's, replicated).
+    /// The bytes of `decodeWeights` that every rank reads in full (the attention's but `wv` and `wo`, replicated).
     public func replicatedDecodeBytes(sparse: Bool) -> Int {
-        layers.reduce(0) { $0 + $1.attn.matrices(indexer: sparse).reduce(0) { $0 + $1.byteCount } }
+        layers.reduce(0) { $0 + $1.attn.everyRank(indexer: sparse).reduce(0) { $0 + $1.byteCount } }
     }
 
     /// Elements of the whole LM head (a prefill runs it for the last token only).

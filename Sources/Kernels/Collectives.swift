@@ -58,7 +58,7 @@ extension Collectives {
     /// The element-wise sum over ranks, added in rank order.
     public func allReduceSum<T: BitwiseCopyable & AdditiveArithmetic>(_ values: [T]) -> [T] {
         reduce(values) { parts in
-            var sum = Array(parts[0])
+            var sum = parts[0].values
             for p in parts.dropFirst() { for i in sum.indices { sum[i] += p[i] } }
             return sum
         }
@@ -66,7 +66,7 @@ extension Collectives {
 
     /// `values` of rank `root`, on every rank (other ranks' arguments are ignored).
     public func broadcast<T: BitwiseCopyable>(_ values: [T], root: Int = 0) -> [T] {
-        reduce(rank == root ? values : []) { Array($0[root]) }
+        reduce(rank == root ? values : []) { $0[root].values }
     }
 
     /// Waits until every rank gets here.
@@ -81,6 +81,12 @@ public struct Part<T>: RandomAccessCollection {
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { buffer.count }
     @inlinable public subscript(i: Int) -> T { buffer[i] }
+}
+
+extension Part where T: BitwiseCopyable {
+    /// The values, copied out in one block (`Array(part)` copies element by element, slowly where
+    /// the element type is not known at compile time).
+    public var values: [T] { array(of: T.self, from: UnsafeRawBufferPointer(buffer)) }
 }
 
 /// `body` of each array's elements, in place.

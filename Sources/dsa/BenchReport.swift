@@ -53,7 +53,7 @@ struct BenchReport {
                               n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
             out.append("    ms/prefill: " + phaseList(phases, total: s.last ?? 0))
         }
-        let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: each rank reads the attention's)", ranks, Double(oneProcessBytesPerToken) / 1e6)
+        let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: every rank reads the attention's projections, the coordinator alone wv and wo)", ranks, Double(oneProcessBytesPerToken) / 1e6)
         out.append(String(format: "decode reads %.1f MB of weights per token%@ → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, perRanks, rooflineTokensPerSecond))
         for (b, s, phases, loops, traffic) in decode {
             let tps = Double(b) / median(s)
