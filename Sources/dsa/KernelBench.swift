@@ -38,7 +38,7 @@ struct KernelBench {
         if comm.size > 1 {
             report.exchange = exchangeSizes.map { size in
                 let data = [UInt8](repeating: 1, count: size)
-                return (size, medianMicroseconds(calls: 500) { _ = comm.reduce(data) { Array($0[0]) } })
+                return (size, medianMicroseconds(calls: 500) { _ = comm.reduce(data) { $0[0].values } })
             }
         }
         report.attention = attentionKeys.map { n in
