@@ -70,8 +70,8 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         round += 1
         let tag = Int32(round % 30000 + 1), what = "exchange #\(round)"
         if rank == 0 {
-            let parts = [[]] + (1..<size).map { receive(from: $0, tag: tag, what: what) }
-            let result = withBuffers(parts) { combine([data] + $0.dropFirst().map(UnsafeRawBufferPointer.init)) }
+            let parts = (1..<size).map { receive(from: $0, tag: tag, what: what) }
+            let result = withBuffers(parts) { combine([data] + $0.map(UnsafeRawBufferPointer.init)) }
             if everyone {
                 result.withUnsafeBytes { bytes in
                     let requests = (1..<size).map { send(bytes, to: $0, tag: tag) }

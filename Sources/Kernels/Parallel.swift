@@ -76,23 +76,22 @@ final class WorkerPool: @unchecked Sendable {
     private var job: Unmanaged<Job>?, tasks = 0, stopping = false
     private let sleep = NSCondition()
     private var sleepers = 0
-    /// The regions to fetch after generation `g` at `hints[(g % 2) · maxHints]`, `hintCounts[g % 2]`
-    /// of them, each with the number of the loop that reads it at `hintLoops[(g % 2) · maxHints]`:
-    /// a worker still fetching after `g` reads its slot while the caller fills the other.
-    private let hints: UnsafeMutablePointer<Region>, hintLoops: UnsafeMutablePointer<Int>, hintCounts: UnsafeMutablePointer<Int>
+    /// The regions to fetch after generation `g`, each with the number of the loop that reads it, at
+    /// `hints[(g % 2) · maxHints]`, `hintCounts[g % 2]` of them: a worker still fetching after `g`
+    /// reads its slot while the caller fills the other.
+    private let hints: UnsafeMutablePointer<(region: Region, loop: Int)>, hintCounts: UnsafeMutablePointer<Int>
     private static let maxHints = 32
 
     init(size: Int) {
         self.size = size
         (generation, next, finished) = (Self.lines(1), Self.lines(size), Self.lines(size))
         hints = .allocate(capacity: 2 * Self.maxHints)
-        hintLoops = .allocate(capacity: 2 * Self.maxHints)
         hintCounts = .allocate(capacity: 2)
         hintCounts.initialize(repeating: 0, count: 2)
         for p in 1..<size { Thread { [self] in loop(p) }.start() }
     }
 
-    deinit { generation.deallocate(); next.deallocate(); finished.deallocate(); hints.deallocate(); hintLoops.deallocate(); hintCounts.deallocate() }
+    deinit { generation.deallocate(); next.deallocate(); finished.deallocate(); hints.deallocate(); hintCounts.deallocate() }
 
     /// `count` atomic counters at 0, each on a 64-byte line of its own: counter `i` at `[i · 8]`.
     private static func lines(_ count: Int) -> UnsafeMutablePointer<Atomic<Int>> {
@@ -111,7 +110,7 @@ final class WorkerPool: @unchecked Sendable {
             let slot = (generation[0].load(ordering: .relaxed) + 1) % 2
             var count = 0
             for (loop, regions) in after.enumerated() {
-                for r in regions where count < Self.maxHints { (hints[slot * Self.maxHints + count], hintLoops[slot * Self.maxHints + count]) = (r, loop); count += 1 }
+                for r in regions where count < Self.maxHints { hints[slot * Self.maxHints + count] = (r, loop); count += 1 }
             }
             hintCounts[slot] = count
             let start = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
@@ -182,22 +181,23 @@ final class WorkerPool: @unchecked Sendable {
     /// Participant `me`'s share of each loop's regions named for after generation `current` (at
     /// most `Parallel.prefetchBytes` in all), into its L2, until the next job is published.
     private func prefetch(_ me: Int, after current: Int) {
-        let slot = current % 2, count = hintCounts[slot], regions = hints + slot * Self.maxHints, loops = hintLoops + slot * Self.maxHints
+        let slot = current % 2, count = hintCounts[slot], hint = hints + slot * Self.maxHints
         var budget = Parallel.prefetchBytes, first = 0
         while first < count, budget > 0 {
-            let end = (first..<count).first { loops[$0] != loops[first] } ?? count  // one loop's regions
-            let total = (first..<end).reduce(0) { $0 + regions[$1].bytes }
+            let end = (first..<count).first { hint[$0].loop != hint[first].loop } ?? count  // one loop's regions
+            let total = (first..<end).reduce(0) { $0 + hint[$1].region.bytes }
             let lo = total * me / size, hi = Swift.min(total * (me + 1) / size, lo + budget)
             budget -= hi - lo
             var offset = 0  // of region i in the loop's regions one after the other
             for i in first..<end {
+                let region = hint[i].region
                 var at = Swift.max(lo - offset, 0) / 64 * 64  // whole lines, so the check below comes every 4 KB
-                while at < Swift.min(hi - offset, regions[i].bytes) {
-                    cprefetch_l2(regions[i].start + at)
+                while at < Swift.min(hi - offset, region.bytes) {
+                    cprefetch_l2(region.start + at)
                     at += 64
                     if at % 4096 == 0, generation[0].load(ordering: .relaxed) != current { return }
                 }
-                offset += regions[i].bytes
+                offset += region.bytes
             }
             first = end
         }

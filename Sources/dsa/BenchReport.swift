@@ -20,8 +20,8 @@ struct BenchReport {
     /// token (the last run's decode steps).
     var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]], loops: [(count: Double, seconds: Double, waiting: Double)],
                   traffic: (sent: Double, received: Double))] = []
-    /// Weights read per decode token by all ranks together, and by one process alone (ranks each
-    /// read the replicated attention weights).
+    /// Weights read per decode token by all ranks together, and by one process alone (every rank
+    /// reads the attention's projections but `wv` and `wo`).
     var decodeBytesPerToken = 0, oneProcessBytesPerToken = 0
     var flopsPerToken = 0, lmHeadFlops = 0
     var longContext: [LongContext] = []

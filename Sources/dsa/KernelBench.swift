@@ -11,7 +11,7 @@ struct KernelBench {
     /// through `bytes` of weights (the median of 5 rounds).
     var matvec: [(rows: Int, cols: Int, format: WeightFormat, microseconds: Double)] = []
     /// Per size (with two or more ranks): microseconds of one exchange in which every rank sends
-    /// `bytes` and gets `bytes` back from the coordinator, as the attention's and MoE's merges do (the median of 5 rounds).
+    /// `bytes` and gets `bytes` back from the coordinator, as the MoE's merge does (the median of 5 rounds).
     var exchange: [(bytes: Int, microseconds: Double)] = []
     /// Per key count: microseconds of one decode query's latent attention (`latentAttention`) over
     /// that many cached keys with the model's heads and widths, keys and queries in cache (the median of 5 rounds).
