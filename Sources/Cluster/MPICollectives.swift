@@ -12,6 +12,7 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
     public let size: Int
     /// Seconds an exchange may wait for another rank before the job is aborted.
     public var timeout: Double { didSet { local?.timeout = timeout } }
+    public private(set) var memoryDomains: [Int] = []
     private var round = 0
     private var sent = 0, received = 0
     /// The shared-memory transport, when every rank is on this host.
@@ -23,15 +24,17 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
         let rc = cmpi_init(&r, &s)
         guard rc == 0 else { throw KernelError("MPI_Init failed: \(MPICollectives.text(rc))") }
         rank = Int(r); size = Int(s); self.timeout = timeout
-        if size > 1, ProcessInfo.processInfo.environment["DSA_SHARED_MEMORY"] != "0" { local = sharedMemory() }
+        let hosts = allGather(Array(hostName.utf8)).map { String(decoding: $0, as: UTF8.self) }  // every rank's host
+        let nodes = allGather([Int32(NUMA.boundNode ?? -1)]).map { $0[0] }
+        let domains = zip(hosts, nodes).map { "\($0)/\($1)" }
+        memoryDomains = domains.map { domains.firstIndex(of: $0)! }
+        if size > 1, hosts.allSatisfy({ $0 == hosts[0] }), ProcessInfo.processInfo.environment["DSA_SHARED_MEMORY"] != "0" { local = sharedMemory() }
     }
 
-    /// Slots of at most 8 MB, 32 MB in all, in /dev/shm: the coordinator creates the file, every
-    /// rank maps it, and it is removed once all have (the mappings stay). Nil, and exchanges stay on
-    /// MPI, when the ranks are on several hosts or any rank cannot map it.
+    /// Slots of at most 8 MB, 32 MB in all, in /dev/shm, for ranks on one host: the coordinator
+    /// creates the file, every rank maps it, and it is removed once all have (the mappings stay).
+    /// Nil, and exchanges stay on MPI, when any rank cannot map it.
     private func sharedMemory() -> SharedMemoryRanks? {
-        let hosts = allGather(Array(hostName.utf8))
-        guard hosts.allSatisfy({ $0 == hosts[0] }) else { return nil }
         let capacity = min(8 << 20, (32 << 20) / (size + 1)) & ~4095
         func map(_ path: String) -> Result<SharedMemoryRanks, Error> {
             Result {

@@ -69,12 +69,13 @@ struct Gate: Sendable {
 }
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
-/// The coordinator routes, and gives each token's shared experts, one by one, to the rank with the
-/// least expert work so far (`route`; the block's broadcast carries both). Each rank runs only the
-/// routed experts it owns (the others are never touched) and the shared experts given to it; one sum over ranks.
+/// The coordinator routes, and gives each routed expert to the least busy rank of those sharing
+/// its owner's memory, then each token's shared experts, one by one, to the least busy rank
+/// (`route`; the block's broadcast carries it all). Each rank runs the experts given to it (those
+/// of other memories are never touched); one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
-    let experts: [MLP?]  // nil: owned by another rank
+    let experts: [MLP?]  // nil: in another rank's memory
     /// The shared experts, one MLP each (the checkpoint's one MLP cut by hidden rows), so that a
     /// token's can run on different ranks; one MLP for all where the cuts would split FP8 blocks.
     let shared: [MLP]
@@ -85,7 +86,7 @@ struct MoE: Sendable {
         let c = ckpt.config
         gate = try Gate(ckpt, prefix + ".gate")
         experts = try (0..<c.nRoutedExperts).map { e in
-            plan.experts.contains(e) ? try MLP(ckpt, prefix + ".experts.\(e)", dim: c.hiddenSize, inter: c.moeIntermediateSize) : nil
+            plan.mayRun(expert: e) ? try MLP(ckpt, prefix + ".experts.\(e)", dim: c.hiddenSize, inter: c.moeIntermediateSize) : nil
         }
         let n = c.nSharedExperts, inter = c.moeIntermediateSize
         let all = n > 0 ? try MLP(ckpt, prefix + ".shared_experts", dim: c.hiddenSize, inter: n * inter) : nil
@@ -103,19 +104,22 @@ struct MoE: Sendable {
     }
 
     /// The coordinator's routing of `x` (`[T, dim]`), for every rank's `callAsFunction`: `[T, topk]`
-    /// expert ids, `[T, topk]` weights' bit patterns, `[T, shared]` the ranks that run the shared experts.
+    /// expert ids, `[T, topk]` weights' bit patterns, `[T, topk]` the ranks that run them, `[T, shared]`
+    /// the ranks that run the shared experts.
     func route(_ x: [Float]) -> [Int32] {
-        let routes = gate(x)
-        return routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
-            + plan.sharedExpertRanks(routes.map(\.experts), parts: shared.count, units: sharedUnits).joined().map(Int32.init)
+        let routes = gate(x), ranks = plan.expertRanks(routes.map(\.experts), sharedParts: shared.count, units: sharedUnits)
+        let ids: [Int] = routes.flatMap(\.experts), weights: [Float] = routes.flatMap(\.weights)
+        let runners: [Int] = Array(ranks.routed.joined()) + Array(ranks.shared.joined())
+        return ids.map(Int32.init) + weights.map { Int32(bitPattern: $0.bitPattern) } + runners.map(Int32.init)
     }
 
-    /// `[T, dim] → [T, dim]` as `routing` (`route`) says: each owned expert runs once over all the tokens routed to it.
+    /// `[T, dim] → [T, dim]` as `routing` (`route`) says: each expert given to this rank runs once over all the tokens routed to it.
     func callAsFunction(_ x: [Float], routing: [Int32], comm: Collectives) -> [Float] {
         let k = gate.topk, t = x.count / gate.weight.weight.cols
-        let ids = routing[0..<(t * k)], weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
-        let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[2 * t * k + $0 * shared.count + part] == comm.rank } }
-        let y = Profiler.measure("moe") { localShare(x, Array(ids), weights, sharedTokens: sharedTokens) }
+        let mine = (0..<(t * k)).filter { routing[2 * t * k + $0] == comm.rank }  // this rank's (token, expert) pairs
+        let weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
+        let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[3 * t * k + $0 * shared.count + part] == comm.rank } }
+        let y = Profiler.measure("moe") { localShare(x, mine.map { (Int(routing[$0]), $0 / k, weights[$0]) }, tokens: t, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
             var sum = parts[0].values
             for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }
@@ -123,12 +127,12 @@ struct MoE: Sendable {
         }
     }
 
-    /// This rank's share: its routed experts' weighted outputs, plus shared expert `j` over the
-    /// tokens `sharedTokens[j]`, in fp64 so the fp32 sum does not depend on how the work is split over ranks.
-    private func localShare(_ x: [Float], _ ids: [Int32], _ weights: [Float], sharedTokens: [[Int]]) -> [Double] {
-        let k = gate.topk, tokens = ids.count / k
+    /// This rank's share: the weighted outputs of the routed (expert, token, weight) given to it,
+    /// plus shared expert `j` over the tokens `sharedTokens[j]`, in fp64 so the fp32 sum does not
+    /// depend on how the work is split over ranks.
+    private func localShare(_ x: [Float], _ pairs: [(expert: Int, token: Int, weight: Float)], tokens: Int, sharedTokens: [[Int]]) -> [Double] {
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
-        for i in ids.indices where experts[Int(ids[i])] != nil { tokensOf[Int(ids[i])].append((i / k, weights[i])) }
+        for p in pairs { tokensOf[p.expert].append((p.token, p.weight)) }
         let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
             experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }

@@ -1,20 +1,26 @@
 /// How the work and memory of one model are spread over `ranks` ranks (design §4): routed experts
 /// in contiguous id ranges, KV-cache positions in pages of 64 dealt round-robin, LM-head rows in
-/// contiguous vocabulary ranges; everything else replicated. Rank 0 is the coordinator.
+/// contiguous vocabulary ranges; everything else replicated. Rank 0 is the coordinator. Ranks that
+/// share a memory (`memoryDomains`: one host's NUMA node) may run each other's experts.
 public struct ShardPlan: Sendable, Equatable {
     public static let pageSize = 64
     public let rank: Int
     public let ranks: Int
     public let expertCount: Int
+    /// Per rank, its memory's id (`Collectives.memoryDomains`).
+    public let memoryDomains: [Int]
 
     /// Checks the layout against the model: every rank must own at least one routed expert.
-    public init(rank: Int, ranks: Int, config: ModelConfig) throws {
+    /// Without `memoryDomains` every rank has a memory of its own.
+    public init(rank: Int, ranks: Int, config: ModelConfig, memoryDomains: [Int]? = nil) throws {
         guard ranks >= 1, (0..<ranks).contains(rank) else { throw ModelError("invalid rank \(rank) of \(ranks)") }
         let moe = (0..<config.numHiddenLayers).contains { config.isMoE(layer: $0) }
         if moe && ranks > config.nRoutedExperts {
             throw ModelError("\(ranks) ranks but only \(config.nRoutedExperts) routed experts: every rank must own at least one expert (use at most \(config.nRoutedExperts) ranks)")
         }
         self.rank = rank; self.ranks = ranks; expertCount = moe ? config.nRoutedExperts : 0
+        self.memoryDomains = memoryDomains ?? Array(0..<ranks)
+        precondition(self.memoryDomains.count == ranks)
     }
 
     /// The single-process plan.
@@ -26,21 +32,33 @@ public struct ShardPlan: Sendable, Equatable {
     public var experts: Range<Int> { experts(of: rank) }
     /// The rank that owns routed expert `e`.
     func expertOwner(_ e: Int) -> Int { (0..<ranks).first { experts(of: $0).contains(e) }! }
+    /// Whether this rank may be given routed expert `e`: it, or a rank sharing its memory, owns it.
+    public func mayRun(expert e: Int) -> Bool { memoryDomains[expertOwner(e)] == memoryDomains[rank] }
 
-    /// The ranks that run each token's shared experts, given each token's routed experts, as
-    /// `[tokens][parts]`: each of a token's `parts` parts of the shared experts (`units` routed
-    /// experts' work each) goes to the rank with the least expert work so far (its routed (token,
-    /// expert) pairs, then the parts it already runs), the lowest on ties. One rank: the coordinator.
-    public func sharedExpertRanks(_ routes: [[Int]], parts: Int, units: Int) -> [[Int]] {
-        var load = [Int](repeating: 0, count: ranks)
-        for e in routes.joined() { load[expertOwner(e)] += 1 }
-        return routes.map { _ in
+    /// Who runs what of one step's experts, given each token's routed experts: the rank that runs
+    /// each routed (token, expert), `[tokens][experts]`, and each of a token's `parts` parts of the
+    /// shared experts (`units` routed experts' work each), `[tokens][parts]`. Expert by expert, the
+    /// most tokens first, each goes with all its tokens to the least busy rank sharing its owner's
+    /// memory (its (token, expert) pairs so far); then each shared part to the least busy rank of all.
+    /// Ties go to the lowest rank; one rank runs everything on the coordinator.
+    public func expertRanks(_ routes: [[Int]], sharedParts parts: Int, units: Int) -> (routed: [[Int]], shared: [[Int]]) {
+        var load = [Int](repeating: 0, count: ranks), tokens = [Int](repeating: 0, count: expertCount)
+        for e in routes.joined() { tokens[e] += 1 }
+        func leastBusy(_ candidates: [Int]) -> Int { candidates.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }! }
+        var runner = [Int](repeating: 0, count: expertCount)
+        for e in tokens.indices.filter({ tokens[$0] > 0 }).sorted(by: { tokens[$0] != tokens[$1] ? tokens[$0] > tokens[$1] : $0 < $1 }) {
+            let domain = memoryDomains[expertOwner(e)]
+            runner[e] = leastBusy((0..<ranks).filter { memoryDomains[$0] == domain })
+            load[runner[e]] += tokens[e]
+        }
+        let shared = routes.map { _ in
             (0..<parts).map { _ in
-                let r = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+                let r = leastBusy(Array(0..<ranks))
                 load[r] += units
                 return r
             }
         }
+        return (routes.map { $0.map { runner[$0] } }, shared)
     }
 
     /// The vocabulary rows of the LM head rank `r` computes.

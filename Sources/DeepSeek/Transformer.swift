@@ -64,7 +64,7 @@ public final class Transformer: @unchecked Sendable {
         self.checkpoint = checkpoint
         self.comm = comm
         config = c
-        plan = try ShardPlan(rank: comm.rank, ranks: comm.size, config: c)
+        plan = try ShardPlan(rank: comm.rank, ranks: comm.size, config: c, memoryDomains: comm.memoryDomains)
         embed = Embedding(weight: try checkpoint.matrix("model.embed_tokens", rows: c.vocabSize, cols: c.hiddenSize))
         layers = try (0..<c.numHiddenLayers).map { [plan] in try Block(checkpoint, layer: $0, plan: plan) }
         norm = try RMSNorm(checkpoint, "model.norm", dim: c.hiddenSize)

@@ -15,9 +15,15 @@ public protocol Collectives: AnyObject, Sendable {
     func exchange<R: BitwiseCopyable>(_ data: UnsafeRawBufferPointer, everyone: Bool, combine: ([UnsafeRawBufferPointer]) -> [R]) -> [R]
     /// Bytes this rank has sent and received so far.
     var traffic: (sent: Int, received: Int) { get }
+    /// Per rank, an id that the ranks sharing one memory (one host's NUMA node) have in common:
+    /// they read the same mapped pages, so any of them can run weights another holds.
+    var memoryDomains: [Int] { get }
 }
 
 extension Collectives {
+    /// By default every rank its own memory.
+    public var memoryDomains: [Int] { Array(0..<size) }
+
     /// Whether this rank is the coordinator (rank 0).
     public var isCoordinator: Bool { rank == 0 }
 
@@ -118,7 +124,8 @@ public final class SingleRank: Collectives {
 }
 
 /// `size` ranks as threads of one process, for tests: each thread gets its own `ThreadRanks`
-/// (`ThreadRanks.group(size)`) and they meet in shared rounds.
+/// (`ThreadRanks.group(size)`) and they meet in shared rounds. They share one memory unless
+/// `memoryDomains` says otherwise (as ranks on several hosts would).
 public final class ThreadRanks: Collectives, @unchecked Sendable {
     final class Round: @unchecked Sendable {
         let size: Int
@@ -130,20 +137,24 @@ public final class ThreadRanks: Collectives, @unchecked Sendable {
 
     public let rank: Int
     public let size: Int
+    public let memoryDomains: [Int]
     let round: Round
     var sent = 0, received = 0
 
-    init(rank: Int, round: Round) { self.rank = rank; self.size = round.size; self.round = round }
+    init(rank: Int, round: Round, memoryDomains: [Int]) {
+        self.rank = rank; self.size = round.size; self.round = round; self.memoryDomains = memoryDomains
+    }
 
     /// The communicators of `size` threaded ranks, one per rank.
-    public static func group(_ size: Int) -> [ThreadRanks] {
-        let round = Round(size: size)
-        return (0..<size).map { ThreadRanks(rank: $0, round: round) }
+    public static func group(_ size: Int, memoryDomains: [Int]? = nil) -> [ThreadRanks] {
+        let round = Round(size: size), domains = memoryDomains ?? Array(repeating: 0, count: size)
+        precondition(domains.count == size)
+        return (0..<size).map { ThreadRanks(rank: $0, round: round, memoryDomains: domains) }
     }
 
     /// Runs `body(communicator)` on `size` threads at once and returns their results in rank order.
-    public static func run<R>(_ size: Int, _ body: @escaping @Sendable (ThreadRanks) throws -> R) throws -> [R] {
-        let ranks = group(size)
+    public static func run<R>(_ size: Int, memoryDomains: [Int]? = nil, _ body: @escaping @Sendable (ThreadRanks) throws -> R) throws -> [R] {
+        let ranks = group(size, memoryDomains: memoryDomains)
         let results = ResultBox<R>(count: size)
         let threads = ranks.map { comm in
             Thread { results.set(comm.rank, Result { try body(comm) }) }

@@ -56,7 +56,7 @@ struct Inspect: ParsableCommand {
         let replicated = used.filter { expert($0.name) == nil && denseRows($0) == nil && $0.name != "lm_head.weight" }.reduce(0) { $0 + $1.byteCount }
         let headRowBytes = (ckpt.tensors["lm_head.weight"]?.byteCount ?? 0) / c.vocabSize
         let cache = KVCache(config: c, options: InferenceOptions(), capacity: 1)
-        print("plan        \(ranks) rank(s); experts in contiguous ranges; KV pages of \(ShardPlan.pageSize) positions dealt round-robin;")
+        print("plan        \(ranks) rank(s); experts in contiguous ranges (ranks sharing a NUMA node run each other's); KV pages of \(ShardPlan.pageSize) positions dealt round-robin;")
         print("            replicated weights \(mib(replicated)) MiB per rank (shared experts included: each token's, one by one, run on the least-loaded rank); dense MLPs split by rows, LM head by vocabulary; KV \(cache.bytesPerPosition) B/position (bf16)")
         print("rank  experts      expert MiB  vocabulary rows   total weights MiB  share of KV positions")
         for p in plans {

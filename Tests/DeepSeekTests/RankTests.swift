@@ -4,8 +4,9 @@ import Kernels
 import XCTest
 
 /// Sharding over N simulated ranks (threads) gives the single-process answer: experts split into
-/// contiguous ranges (also when N does not divide the expert count), KV pages dealt round-robin,
-/// the indexer's global top-k merged from local lists, attention partials merged exactly.
+/// contiguous ranges (also when N does not divide the expert count) and run by any rank sharing
+/// the owner's memory, KV pages dealt round-robin, the indexer's global top-k merged from local
+/// lists, attention partials merged exactly.
 final class RankTests: XCTestCase {
     static let directory: String = {
         let dir = NSTemporaryDirectory() + "dsa-ranks-\(UUID().uuidString)"
@@ -16,10 +17,11 @@ final class RankTests: XCTestCase {
     }()
     static let prompt = (0..<300).map { ($0 * 7919 + 13) % 1024 }
 
-    /// Rank 0's logits of a chunked prefill (250 tokens, then 50 one by one) on `ranks` ranks.
-    func logits(ranks: Int, _ options: InferenceOptions) throws -> [Float] {
+    /// Rank 0's logits of a chunked prefill (250 tokens, then 50 one by one) on `ranks` ranks,
+    /// sharing one memory unless `memoryDomains` says otherwise.
+    func logits(ranks: Int, memoryDomains: [Int]? = nil, _ options: InferenceOptions) throws -> [Float] {
         let checkpoint = try Checkpoint(directory: Self.directory)
-        return try ThreadRanks.run(ranks) { comm in
+        return try ThreadRanks.run(ranks, memoryDomains: memoryDomains) { comm in
             let model = try Transformer(checkpoint: checkpoint, comm: comm)
             let cache = model.makeCache(options: options, capacity: Self.prompt.count)
             var out = try model.forward(Array(Self.prompt[0..<250]), cache: cache)
@@ -36,6 +38,12 @@ final class RankTests: XCTestCase {
                 print("\(ranks) simulated ranks, \(options.attention)/\(options.indexer)/\(options.kvCache): max |Δlogit| vs 1 rank = \(diff)")
                 XCTAssertLessThanOrEqual(diff, 1e-4, "\(ranks) ranks, \(options)")
             }
+            // Each rank its own memory (as on several hosts: every expert on its owner), and two memories of two and three ranks.
+            for domains in [[0, 1, 2], [0, 0, 1, 1, 1]] {
+                let diff = maxAbsDiff(try logits(ranks: domains.count, memoryDomains: domains, options), single)
+                print("\(domains.count) simulated ranks in memories \(domains): max |Δlogit| vs 1 rank = \(diff)")
+                XCTAssertLessThanOrEqual(diff, 1e-4, "memories \(domains), \(options)")
+            }
         }
     }
 
@@ -51,13 +59,27 @@ final class RankTests: XCTestCase {
         // Row shares (the LM head's vocabulary, a dense MLP's rows) in whole 128-row blocks.
         XCTAssertEqual((0..<2).map { ShardPlan.rowBlocks(of: $0, ranks: 2, count: 200) }, [0..<128, 128..<200])
         XCTAssertEqual((0..<3).map { ShardPlan.rowBlocks(of: $0, ranks: 3, count: 128) }, [0..<0, 0..<0, 0..<128])
-        // Shared experts go to the rank with the least expert work so far, the lowest on ties.
-        XCTAssertEqual(plans[0].sharedExpertRanks([[0, 1, 2]], parts: 1, units: 2), [[2]])
+        // Apart (each rank its own memory) a routed expert runs on its owner; the shared experts go to the
+        // rank with the least expert work so far, the lowest on ties.
+        XCTAssertEqual(plans[0].expertRanks([[0, 1, 2]], sharedParts: 1, units: 2).shared, [[2]])
         let two = try ShardPlan(rank: 1, ranks: 2, config: config)  // experts 0..<6 and 6..<12
-        XCTAssertEqual(two.sharedExpertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], parts: 1, units: 1), [[1], [0], [1]])
-        XCTAssertEqual(ShardPlan.single(config).sharedExpertRanks([[0, 1, 7], [8, 9, 10]], parts: 1, units: 1), [[0], [0]])
+        XCTAssertEqual(two.expertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedParts: 1, units: 1).routed, [[0, 0, 1], [0, 0, 0], [1, 1, 1]])
+        XCTAssertEqual(two.expertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedParts: 1, units: 1).shared, [[1], [0], [1]])
+        XCTAssertEqual(two.expertRanks([[0, 1, 7]], sharedParts: 1, units: 1).shared, [[1]])
+        XCTAssertEqual(ShardPlan.single(config).expertRanks([[0, 1, 7], [8, 9, 10]], sharedParts: 1, units: 1).shared, [[0], [0]])
         // A token's shared experts one by one: routed loads 2 and 1, so the first goes to rank 1, the second (a tie) to rank 0.
-        XCTAssertEqual(two.sharedExpertRanks([[0, 1, 7]], parts: 2, units: 1), [[1, 0]])
+        XCTAssertEqual(two.expertRanks([[0, 1, 7]], sharedParts: 2, units: 1).shared, [[1, 0]])
+        // Sharing a memory, experts go with all their tokens to the least busy rank, the most tokens first:
+        // expert 1 (three tokens) to rank 0, 0 (two) to rank 1, 2 and 3 (one each) to rank 1 then 0.
+        let shared = try ShardPlan(rank: 0, ranks: 2, config: config, memoryDomains: [0, 0])
+        let both = shared.expertRanks([[0, 1], [1, 2], [0, 1, 3]], sharedParts: 2, units: 1)
+        XCTAssertEqual(both.routed, [[1, 0], [0, 1], [1, 0, 0]])
+        XCTAssertEqual(both.shared, [[1, 0], [1, 0], [1, 0]])
+        XCTAssertTrue((0..<12).allSatisfy(shared.mayRun))
+        // Two memories of three ranks: rank 1 shares with rank 2 only.
+        let split = try ShardPlan(rank: 1, ranks: 3, config: config, memoryDomains: [0, 1, 1])  // experts 0..<4, 4..<8, 8..<12
+        XCTAssertEqual((0..<12).filter(split.mayRun), Array(4..<12))
+        XCTAssertEqual(split.expertRanks([[0, 1, 2], [4, 5, 6]], sharedParts: 0, units: 1).routed, [[0, 0, 0], [1, 2, 1]])
         XCTAssertThrowsError(try ShardPlan(rank: 0, ranks: 13, config: config)) { error in
             XCTAssertTrue("\(error)".contains("13 ranks but only 12 routed experts"), "\(error)")
         }
