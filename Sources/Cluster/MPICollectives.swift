@@ -12,6 +12,7 @@ public final class MPICollectives: Collectives, @unchecked Sendable {
     public let size: Int
     /// Seconds an exchange may wait for another rank before the job is aborted.
     public var timeout: Double { didSet { local?.timeout = timeout } }
+    /// Ranks on one host and bound to one NUMA node (or both unbound) share an id.
     public private(set) var memoryDomains: [Int] = []
     private var round = 0
     private var sent = 0, received = 0

@@ -119,7 +119,7 @@ struct MoE: Sendable {
         let mine = (0..<(t * k)).filter { routing[2 * t * k + $0] == comm.rank }  // this rank's (token, expert) pairs
         let weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
         let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[3 * t * k + $0 * shared.count + part] == comm.rank } }
-        let y = Profiler.measure("moe") { localShare(x, mine.map { (Int(routing[$0]), $0 / k, weights[$0]) }, tokens: t, sharedTokens: sharedTokens) }
+        let y = Profiler.measure("moe") { localShare(x, mine.map { (Int(routing[$0]), $0 / k, weights[$0]) }, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
             var sum = parts[0].values
             for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }
@@ -130,13 +130,13 @@ struct MoE: Sendable {
     /// This rank's share: the weighted outputs of the routed (expert, token, weight) given to it,
     /// plus shared expert `j` over the tokens `sharedTokens[j]`, in fp64 so the fp32 sum does not
     /// depend on how the work is split over ranks.
-    private func localShare(_ x: [Float], _ pairs: [(expert: Int, token: Int, weight: Float)], tokens: Int, sharedTokens: [[Int]]) -> [Double] {
+    private func localShare(_ x: [Float], _ pairs: [(expert: Int, token: Int, weight: Float)], sharedTokens: [[Int]]) -> [Double] {
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for p in pairs { tokensOf[p.expert].append((p.token, p.weight)) }
         let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
             experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }
         let sharedJobs = zip(shared, sharedTokens).filter { !$1.isEmpty }.map { mlp, tokens in mlp.job(tokens: tokens, weights: tokens.map { _ in 1 }) }
-        return weightedSwiGLUs(x, dim: x.count / tokens, sharedJobs + routed)
+        return weightedSwiGLUs(x, dim: gate.weight.weight.cols, sharedJobs + routed)
     }
 }
