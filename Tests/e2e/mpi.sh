@@ -67,6 +67,16 @@ mpi_alone() {  # DSA_SHARED_MEMORY=0: the exchanges stay on MPI, with the same l
     python3 -c 'import json, sys; r = json.load(sys.stdin); assert r["transport"] == "MPI", r; print("transport", r["transport"])'
 }
 check "mpirun -np 3 forward with DSA_SHARED_MEMORY=0 (exchanges over MPI) = 1 process" mpi_alone
+one_memory() {  # ranks on one host and NUMA node report one memory (so they run each other's experts), over either transport
+  local v ids
+  for v in 1 0; do
+    DSA_SHARED_MEMORY=$v $RUN -n 3 generate --model "$MODEL" --tokens "$TOKENS" --max-tokens 2 --verbose 2>"$WORK/report" >/dev/null || { cat "$WORK/report"; return 1; }
+    ids=$(awk '$1 ~ /^[0-9]+$/ && $3 ~ /\.\.</ { print $4 }' "$WORK/report" | sort -u | tr '\n' ' ')
+    [ "$ids" = "0 " ] || { echo "memories: $ids"; cat "$WORK/report"; return 1; }
+  done
+  echo "3 ranks, memory 0, with and without shared-memory exchanges"
+}
+check "mpirun -np 3 on one host: one memory" one_memory
 check "more ranks than experts is refused" fails_with "17 ranks but only 16 routed experts" $RUN -n 17 forward --model "$MODEL" --tokens 1,2 --out "$WORK/x.npy"
 
 # A rank that dies or stops answering ends the job, with a message naming it, within 30 s.
