@@ -32,8 +32,10 @@ public struct ShardPlan: Sendable, Equatable {
     public var experts: Range<Int> { experts(of: rank) }
     /// The rank that owns routed expert `e`.
     func expertOwner(_ e: Int) -> Int { (0..<ranks).first { experts(of: $0).contains(e) }! }
+    /// Whether ranks `a` and `b` share a memory.
+    func shareMemory(_ a: Int, _ b: Int) -> Bool { memoryDomains[a] == memoryDomains[b] }
     /// Whether this rank may be given routed expert `e`: it, or a rank sharing its memory, owns it.
-    public func mayRun(expert e: Int) -> Bool { memoryDomains[expertOwner(e)] == memoryDomains[rank] }
+    public func mayRun(expert e: Int) -> Bool { shareMemory(expertOwner(e), rank) }
 
     /// Who runs what of one step's experts, given each token's routed experts: the rank that runs
     /// each routed (token, expert), `[tokens][experts]`, and each of a token's `parts` parts of the
@@ -44,16 +46,16 @@ public struct ShardPlan: Sendable, Equatable {
     public func expertRanks(_ routes: [[Int]], sharedParts parts: Int, units: Int) -> (routed: [[Int]], shared: [[Int]]) {
         var load = [Int](repeating: 0, count: ranks), tokens = [Int](repeating: 0, count: expertCount)
         for e in routes.joined() { tokens[e] += 1 }
-        func leastBusy(_ candidates: [Int]) -> Int { candidates.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }! }
+        func leastBusy(_ eligible: (Int) -> Bool) -> Int { (0..<ranks).lazy.filter(eligible).min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }! }
         var runner = [Int](repeating: 0, count: expertCount)
         for e in tokens.indices.filter({ tokens[$0] > 0 }).sorted(by: { tokens[$0] != tokens[$1] ? tokens[$0] > tokens[$1] : $0 < $1 }) {
-            let domain = memoryDomains[expertOwner(e)]
-            runner[e] = leastBusy((0..<ranks).filter { memoryDomains[$0] == domain })
+            let owner = expertOwner(e)
+            runner[e] = leastBusy { shareMemory($0, owner) }
             load[runner[e]] += tokens[e]
         }
         let shared = routes.map { _ in
             (0..<parts).map { _ in
-                let r = leastBusy(Array(0..<ranks))
+                let r = leastBusy { _ in true }
                 load[r] += units
                 return r
             }
