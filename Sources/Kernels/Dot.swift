@@ -133,6 +133,17 @@ func dot(_ n: Int, _ x: UnsafePointer<Float>, wide: (Int) -> SIMD16<Float>, one:
 /// at 5.6 GB/s without, 9.1 GB/s with; 16 cores 57 against 70 GB/s).
 let prefetchDistance = 4096
 
+/// The four-row kernels' prefetch, at a line of four rows `stride` bytes apart: the same line of
+/// the next four rows into L1 and of the four after into L2. With L1 alone a core keeps no more
+/// lines in flight than its fill buffers; the L2 requests run further ahead (16 Xeon cores, C model
+/// of `fp8RowDot4`: 74–86 → 77–95 GB/s on 16384 × 2048, 67–82 → 76–99 on 1408 columns; bf16 81–87 → 86–94).
+@inline(__always)
+func prefetchRows(_ p: UnsafeRawPointer, stride: Int) {
+    let ahead = 4 * stride
+    cprefetch(p + ahead); cprefetch(p + stride + ahead); cprefetch(p + 2 * stride + ahead); cprefetch(p + 3 * stride + ahead)
+    cprefetch_l2(p + 2 * ahead); cprefetch_l2(p + stride + 2 * ahead); cprefetch_l2(p + 2 * stride + 2 * ahead); cprefetch_l2(p + 3 * stride + 2 * ahead)
+}
+
 /// A whole FP8 row against `x` (× 2^-8): each 128-column block's lane sums and tail (`dotParts`)
 /// times the block's scale, kept in 8 lanes until one horizontal sum. One out-of-line call per
 /// row, the block loop inside.
@@ -148,16 +159,16 @@ func fp8RowDot(_ w: UnsafePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int, s
 
 /// Four FP8 rows `stride` bytes apart that share one row of block scales, against `x`: four
 /// `fp8RowDot`s in one pass, each bit for bit. A single accumulator chain holds a core to one FMA
-/// per latency (about 10 GB/s of FP8); four independent chains overlap it. Each row prefetches the
-/// same columns of the next four rows: a C model of this loop on 16 Xeon cores streamed 90–94 GB/s
-/// against 86 at a fixed 24 KB ahead (2048-byte rows), 88–107 against 81–100 (1408-byte rows),
-/// 75 against 72 (10944), 98 against 96 (7168), and beat every fixed distance from 2 to 24 KB.
+/// per latency (about 10 GB/s of FP8); four independent chains overlap it. The rows prefetch the
+/// next rows' same columns (`prefetchRows`): into L1 alone, a C model of this loop on 16 Xeon cores
+/// streamed 90–94 GB/s against 86 at a fixed 24 KB ahead (2048-byte rows), 88–107 against 81–100
+/// (1408-byte rows), 75 against 72 (10944), 98 against 96 (7168), beating every fixed distance.
 /// Each 64 columns decode by moving bits (`fp8x16Normal`) unless the rows' `zeroChunks` words
 /// (`MatrixView.zeroChunks`) mark a zero or subnormal code there.
 @inline(never)
 func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int, scales: UnsafePointer<Float>,
                 zeroChunks: UnsafePointer<UInt64>) -> SIMD4<Float> {
-    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride, ahead = 4 * stride
+    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride
     var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
     var tails = SIMD4<Float>()
     var c = 0, b = 0
@@ -176,7 +187,7 @@ func fp8RowDot4(_ w: UnsafePointer<UInt8>, stride: Int, _ x: UnsafePointer<Float
         }
         var i = c
         while i + 64 <= end {
-            cprefetch(w + i + ahead); cprefetch(w1 + i + ahead); cprefetch(w2 + i + ahead); cprefetch(w3 + i + ahead)
+            prefetchRows(w + i, stride: stride)
             if zeroChunks[i >> 12] >> ((i >> 6) & 63) & 1 == 0 {
                 step64(i, fp8x16Normal)
             } else {
@@ -349,11 +360,11 @@ func bf16Dot(_ w: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) ->
 /// Xeon's bf16 head to 0.87 of the read bandwidth).
 @inline(never)
 func bf16RowDot4(_ w: UnsafePointer<UInt16>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int) -> SIMD4<Float> {
-    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride, ahead = 4 * stride
+    let w1 = w + stride, w2 = w1 + stride, w3 = w2 + stride
     var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
     var i = 0
     while i + 16 <= n {
-        if i & 31 == 0 { cprefetch(w + i + ahead); cprefetch(w1 + i + ahead); cprefetch(w2 + i + ahead); cprefetch(w3 + i + ahead) }
+        if i & 31 == 0 { prefetchRows(w + i, stride: 2 * stride) }
         let xv = load16(x + i)
         a0.addProduct(bf16x16(w + i), xv); a1.addProduct(bf16x16(w1 + i), xv)
         a2.addProduct(bf16x16(w2 + i), xv); a3.addProduct(bf16x16(w3 + i), xv)
