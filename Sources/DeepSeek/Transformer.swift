@@ -29,9 +29,9 @@ struct Block: Sendable {
             routing = moe.map { moe in Profiler.measure("routing") { moe.route(f) } } ?? []
         }
         if comm.size > 1 {
-            let both = comm.broadcast(x.map { Int32(bitPattern: $0.bitPattern) } + routing)  // [T, dim] then the routing
+            let both = comm.broadcast(x.withUnsafeBytes { array(of: Int32.self, from: $0) } + routing)  // [T, dim]'s bits, then the routing
             if !comm.isCoordinator {
-                x = both[..<h.count].map { Float(bitPattern: UInt32(bitPattern: $0)) }
+                x = both[..<h.count].withUnsafeBytes { array(of: Float.self, from: $0) }
                 f = ffnNorm(x)
                 routing = Array(both[h.count...])
             }
