@@ -5,13 +5,13 @@ import XCTest
 
 final class ParallelTests: XCTestCase {
     /// Every item runs exactly once, in ranges that tile `0..<count` on `align` boundaries, whatever
-    /// the worker count and however the shares and the stealing fall (tasks fewer than workers, not
-    /// a multiple of them, one slow task holding its share).
+    /// the worker count and however the shares and the stealing fall (tasks fewer than workers, so
+    /// that some have no share; not a multiple of them; one slow task holding its share).
     func testEveryItemRunsOnceAcrossShares() {
         defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount }
         for threads in [1, 2, 3, 5] {
             Parallel.threads = threads
-            for (count, align) in [(1, 1), (7, 1), (100, 8), (1000, 1), (4099, 16)] {
+            for (count, align) in [(1, 1), (3, 1), (7, 1), (100, 8), (1000, 1), (4099, 16)] {
                 let runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
                 defer { runs.deallocate() }
                 for i in 0..<count { (runs + i).initialize(to: Atomic(0)) }
@@ -25,6 +25,18 @@ final class ParallelTests: XCTestCase {
                 XCTAssertTrue((0..<count).allSatisfy { runs[$0].load(ordering: .relaxed) == 1 }, "\(count) items, align \(align), \(threads) threads")
             }
         }
+    }
+
+    /// Each worker's part of a loop (a quarter with four) is cut into tasks that shrink linearly:
+    /// `n` tasks a worker over `4 n²` items give each quarter tasks of 2n - 1, 2n - 3, …, 1 items.
+    func testTasksShrinkTowardsTheEndOfEachWorkersPart() {
+        defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount }
+        Parallel.threads = 4
+        let n = Parallel.maxTasks / 4, lock = NSLock()
+        var sizes = [Int: Int]()  // range start → size
+        Parallel.forRanges(4 * n * n) { range in lock.withLock { sizes[range.lowerBound] = range.count } }
+        let quarter = (0..<n).map { 2 * (n - $0) - 1 }
+        XCTAssertEqual(sizes.keys.sorted().map { sizes[$0]! }, quarter + quarter + quarter + quarter)
     }
 
     /// While profiling, every loop the pool runs is counted with the caller's time in it, of which
