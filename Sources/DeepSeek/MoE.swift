@@ -108,18 +108,18 @@ struct MoE: Sendable {
     /// the ranks that run the shared experts.
     func route(_ x: [Float]) -> [Int32] {
         let routes = gate(x), ranks = plan.expertRanks(routes.map(\.experts), sharedParts: shared.count, units: sharedUnits)
-        let ids: [Int] = routes.flatMap(\.experts), weights: [Float] = routes.flatMap(\.weights)
-        let runners: [Int] = Array(ranks.routed.joined()) + Array(ranks.shared.joined())
-        return ids.map(Int32.init) + weights.map { Int32(bitPattern: $0.bitPattern) } + runners.map(Int32.init)
+        return routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
+            + (ranks.routed + ranks.shared).joined().map(Int32.init)
     }
 
     /// `[T, dim] → [T, dim]` as `routing` (`route`) says: each expert given to this rank runs once over all the tokens routed to it.
     func callAsFunction(_ x: [Float], routing: [Int32], comm: Collectives) -> [Float] {
         let k = gate.topk, t = x.count / gate.weight.weight.cols
-        let mine = (0..<(t * k)).filter { routing[2 * t * k + $0] == comm.rank }  // this rank's (token, expert) pairs
-        let weights = routing[(t * k)..<(2 * t * k)].map { Float(bitPattern: UInt32(bitPattern: $0)) }
+        let mine = (0..<(t * k)).filter { routing[2 * t * k + $0] == comm.rank }.map {  // this rank's (token, expert) pairs
+            (expert: Int(routing[$0]), token: $0 / k, weight: Float(bitPattern: UInt32(bitPattern: routing[t * k + $0])))
+        }
         let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[3 * t * k + $0 * shared.count + part] == comm.rank } }
-        let y = Profiler.measure("moe") { localShare(x, mine.map { (Int(routing[$0]), $0 / k, weights[$0]) }, sharedTokens: sharedTokens) }
+        let y = Profiler.measure("moe") { localShare(x, mine, sharedTokens: sharedTokens) }
         return comm.reduce(y) { parts in  // summed in rank order
             var sum = parts[0].values
             for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }

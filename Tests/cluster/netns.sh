@@ -53,7 +53,7 @@ spread_equals_one() {  # greedy tokens and logits across the 3 hosts equal one p
   many=$(on_h1 launch/mpirun.sh --hostfile "$WORK/hosts" generate --model "$MODEL" --tokens "$TOKENS" --max-tokens 12 --ignore-eos --verbose 2>"$WORK/report")
   [ "$one" = "$many" ] || { echo "1 process: $one; 3 hosts: $many"; return 1; }
   for h in $HOSTS; do grep -q "^ *[0-9]  $h " "$WORK/report" || { echo "no rank on $h:"; cat "$WORK/report"; return 1; }; done
-  [ "$(awk '$1 ~ /^[0-9]+$/ && $3 ~ /\.\.</ { print $4 }' "$WORK/report" | sort -u | wc -l)" = 3 ] || { echo "not three memories:"; cat "$WORK/report"; return 1; }
+  [ "$(memories "$WORK/report" | wc -l)" = 3 ] || { echo "not three memories:"; cat "$WORK/report"; return 1; }
   $DSA forward --model "$MODEL" --tokens "$TOKENS" --out "$WORK/one.npy" 2>/dev/null &&
     on_h1 launch/mpirun.sh --hostfile "$WORK/hosts" forward --model "$MODEL" --tokens "$TOKENS" --out "$WORK/hosts.npy" 2>/dev/null &&
     same_npy "$WORK/one.npy" "$WORK/hosts.npy" 0 >/dev/null || { echo "logits differ"; return 1; }

@@ -19,6 +19,9 @@ fails_with() {  # fails_with TEXT COMMAND...: the command must exit non-zero and
 same_npy() {  # same_npy A B TOL: max |A - B| <= TOL
   python3 -c "import numpy as np, sys; d = float(np.abs(np.load('$1') - np.load('$2')).max()); print(f'max|Δ|={d:.3g}'); sys.exit(d > $3)"
 }
+memories() {  # memories REPORT: the distinct memory ids in a --verbose rank report, one per line
+  awk '$1 ~ /^[0-9]+$/ && $3 ~ /\.\.</ { print $4 }' "$1" | sort -u
+}
 summary() {  # summary LABEL: the closing line, and the exit status
   echo "$1: $passed passed, $failed failed"
   [ "$failed" = 0 ]

@@ -71,7 +71,7 @@ one_memory() {  # ranks on one host and NUMA node report one memory (so they run
   local v ids
   for v in 1 0; do
     DSA_SHARED_MEMORY=$v $RUN -n 3 generate --model "$MODEL" --tokens "$TOKENS" --max-tokens 2 --verbose 2>"$WORK/report" >/dev/null || { cat "$WORK/report"; return 1; }
-    ids=$(awk '$1 ~ /^[0-9]+$/ && $3 ~ /\.\.</ { print $4 }' "$WORK/report" | sort -u | tr '\n' ' ')
+    ids=$(memories "$WORK/report" | tr '\n' ' ')
     [ "$ids" = "0 " ] || { echo "memories: $ids"; cat "$WORK/report"; return 1; }
   done
   echo "3 ranks, memory 0, with and without shared-memory exchanges"
