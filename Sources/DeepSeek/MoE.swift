@@ -137,6 +137,8 @@ struct MoE: Sendable {
             experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
         }
         let sharedJobs = zip(shared, sharedTokens).filter { !$1.isEmpty }.map { mlp, tokens in mlp.job(tokens: tokens, weights: tokens.map { _ in 1 }) }
-        return weightedSwiGLUs(x, dim: gate.weight.weight.cols, sharedJobs + routed)
+        let jobs = sharedJobs + routed
+        Parallel.announce(jobs.flatMap { [$0.gate.region, $0.up.region] })  // the routed experts' weights, known only now
+        return weightedSwiGLUs(x, dim: gate.weight.weight.cols, jobs)
     }
 }

@@ -85,7 +85,7 @@ public struct Matrix: @unchecked Sendable {
     public static func scaleCols(_ cols: Int) -> Int { (cols + blockSize - 1) / blockSize }
 
     /// The elements, for `Parallel`'s prefetch.
-    var region: Region { Region(start: base, bytes: rows * cols * elementSize) }
+    public var region: Region { Region(start: base, bytes: rows * cols * elementSize) }
     /// Bytes of weights read by one full pass over the matrix (elements plus scales).
     public var byteCount: Int { rows * cols * elementSize + scales.count * 4 }
 

@@ -65,6 +65,14 @@ public enum Parallel {
         return (Double(share.lowerBound) + j * (2 * n - j) / n) / Double(tasks)
     }
 
+    /// Has the workers fetch their shares of `regions` — the next loop's reads, known only now (a
+    /// token's routed experts) — into their L2 while the caller works on towards that loop.
+    public static func announce(_ regions: [Region]) {
+        guard threads > 1, pool?.size == threads, !busy.exchange(true, ordering: .acquiring) else { return }
+        defer { busy.store(false, ordering: .releasing) }
+        pool!.announce(regions)
+    }
+
     /// Runs `body(i)` for each `i` in `0..<count`, spread over the workers.
     public static func forEach(_ count: Int, reads: [Region] = [], next: [Region]? = nil, _ body: (Int) -> Void) {
         forRanges(count, reads: reads, next: next) { range in for i in range { body(i) } }
@@ -81,7 +89,7 @@ public enum Parallel {
 /// took 5.1 µs, now 4.3), so no worker still claims when the next job resets the counters. Every
 /// counter sits on a cache line of its own, and every spin-wait `pause`s. Having acknowledged a
 /// job, a worker fetches its share of the regions the caller named for after it into its L2,
-/// and stops when the next job is published.
+/// and stops when the next job is published (`announce` publishes a job of no tasks for that alone).
 final class WorkerPool: @unchecked Sendable {
     let size: Int
     private let generation: UnsafeMutablePointer<Atomic<Int>>  // the job's number, published by the caller
@@ -90,6 +98,8 @@ final class WorkerPool: @unchecked Sendable {
     /// The current job, which `run` keeps alive: unretained, so the workers' calls touch no
     /// reference count (retaining one shared closure on every task cost about 0.13 µs a task).
     private var job: Unmanaged<Job>?, tasks = 0, stopping = false
+    /// The generation of an `announce` not yet taken by every worker (0: none).
+    private var announced = 0
     private let sleep = NSCondition()
     private var sleepers = 0
     /// The regions to fetch after generation `g`, each with the number of the loop that reads it, at
@@ -120,6 +130,7 @@ final class WorkerPool: @unchecked Sendable {
     /// the workers fetch their shares of the loops `after` will read.
     func run(_ tasks: Int, prefetching after: [[Region]] = [], _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
+            if announced > 0 { waitForWorkers(announced); announced = 0 }
             let box = Job(body)
             job = .passUnretained(box); self.tasks = tasks
             for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
@@ -133,7 +144,7 @@ final class WorkerPool: @unchecked Sendable {
             let current = publish()
             claim(0)
             let claimed = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
-            while !(1..<size).allSatisfy({ finished[$0 * 8].load(ordering: .acquiring) == current }) { cpu_relax() }
+            waitForWorkers(current)
             if Profiler.enabled {
                 let end = DispatchTime.now().uptimeNanoseconds
                 Profiler.loop(seconds: Double(end - start) / 1e9, waiting: Double(end - claimed) / 1e9)
@@ -141,6 +152,22 @@ final class WorkerPool: @unchecked Sendable {
             job = nil
             withExtendedLifetime(box) {}
         }
+    }
+
+    /// A generation without tasks, after which the workers fetch their shares of `regions`; the
+    /// next `run` first waits until every worker has taken it.
+    func announce(_ regions: [Region]) {
+        if announced > 0 { waitForWorkers(announced) }  // none still reads the slot written below
+        let slot = (generation[0].load(ordering: .relaxed) + 1) % 2
+        for (i, r) in regions.prefix(Self.maxHints).enumerated() { hints[slot * Self.maxHints + i] = (r, 0) }
+        hintCounts[slot] = Swift.min(regions.count, Self.maxHints)
+        tasks = 0
+        announced = publish()
+    }
+
+    /// Until every worker has finished generation `g`.
+    private func waitForWorkers(_ g: Int) {
+        while !(1..<size).allSatisfy({ finished[$0 * 8].load(ordering: .acquiring) == g }) { cpu_relax() }
     }
 
     /// Participant `p`'s share of the tasks.
@@ -151,7 +178,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Participant `me` runs its own share's tasks, then what is left of each other share.
     private func claim(_ me: Int) {
-        job!._withUnsafeGuaranteedRef { job in
+        job?._withUnsafeGuaranteedRef { job in
             for k in 0..<size {
                 let p = (me + k) % size, end = share(p).upperBound
                 while next[p * 8].load(ordering: .relaxed) < end, case let i = next[p * 8].add(1, ordering: .relaxed).oldValue, i < end { job.body(i) }

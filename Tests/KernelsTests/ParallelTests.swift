@@ -27,6 +27,28 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// Regions announced for prefetch between loops (once, twice in a row, or with no loop after)
+    /// leave every loop whole: each item runs exactly once.
+    func testAnnouncedReadsLeaveTheLoopsWhole() {
+        defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount }
+        let bytes = 1 << 20, buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        let regions = (0..<4).map { Region(start: buffer + $0 * bytes / 4, bytes: bytes / 4) }
+        for threads in [2, 5] {
+            Parallel.threads = threads
+            Parallel.forRanges(1) { _ in }  // the pool for this count
+            for round in 0..<200 {
+                for _ in 0...(round % 3) { Parallel.announce(Array(regions[(round % 4)...])) }
+                let count = 1 + round * 7 % 500, runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+                defer { runs.deallocate() }
+                for i in 0..<count { (runs + i).initialize(to: Atomic(0)) }
+                Parallel.forRanges(count, reads: [regions[round % 4]]) { range in for i in range { runs[i].add(1, ordering: .relaxed) } }
+                XCTAssertTrue((0..<count).allSatisfy { runs[$0].load(ordering: .relaxed) == 1 }, "round \(round), \(threads) threads")
+            }
+            Parallel.announce(regions)  // none after it: the next pool change or test starts clean
+        }
+    }
+
     /// Each worker's part of a loop (a quarter with four) is cut into tasks that shrink linearly:
     /// `n` tasks a worker over `4 n²` items give each quarter tasks of 2n - 1, 2n - 3, …, 1 items.
     func testTasksShrinkTowardsTheEndOfEachWorkersPart() {
