@@ -36,7 +36,7 @@ final class ParallelTests: XCTestCase {
         let regions = (0..<4).map { Region(start: buffer + $0 * bytes / 4, bytes: bytes / 4) }
         for threads in [2, 5] {
             Parallel.threads = threads
-            Parallel.forRanges(1) { _ in }  // the pool for this count
+            Parallel.forRanges(64) { _ in }  // the pool for this count, before the first announce
             for round in 0..<200 {
                 for _ in 0...(round % 3) { Parallel.announce(Array(regions[(round % 4)...])) }
                 let count = 1 + round * 7 % 500, runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
