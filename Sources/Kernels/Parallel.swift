@@ -130,16 +130,11 @@ final class WorkerPool: @unchecked Sendable {
     /// the workers fetch their shares of the loops `after` will read.
     func run(_ tasks: Int, prefetching after: [[Region]] = [], _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            if announced > 0 { waitForWorkers(announced); announced = 0 }
+            takeAnnounce()
             let box = Job(body)
             job = .passUnretained(box); self.tasks = tasks
             for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
-            let slot = (generation[0].load(ordering: .relaxed) + 1) % 2
-            var count = 0
-            for (loop, regions) in after.enumerated() {
-                for r in regions where count < Self.maxHints { hints[slot * Self.maxHints + count] = (r, loop); count += 1 }
-            }
-            hintCounts[slot] = count
+            setHints(after)
             let start = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             let current = publish()
             claim(0)
@@ -154,15 +149,28 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// A generation without tasks, after which the workers fetch their shares of `regions`; the
-    /// next `run` first waits until every worker has taken it.
+    /// A generation without a job (every `claim` is empty), after which the workers fetch their
+    /// shares of `regions`; the next `run` or `announce` first waits until every worker has taken it.
     func announce(_ regions: [Region]) {
-        if announced > 0 { waitForWorkers(announced) }  // none still reads the slot written below
-        let slot = (generation[0].load(ordering: .relaxed) + 1) % 2
-        for (i, r) in regions.prefix(Self.maxHints).enumerated() { hints[slot * Self.maxHints + i] = (r, 0) }
-        hintCounts[slot] = Swift.min(regions.count, Self.maxHints)
-        tasks = 0
+        takeAnnounce()
+        setHints([regions])
         announced = publish()
+    }
+
+    /// Waits until every worker has taken the last `announce`, if any, so that none still reads
+    /// the hint slot or the counters the caller is about to write.
+    private func takeAnnounce() {
+        if announced > 0 { waitForWorkers(announced); announced = 0 }
+    }
+
+    /// The regions to fetch after the next generation, loop by loop (at most `maxHints`).
+    private func setHints(_ loops: [[Region]]) {
+        let slot = (generation[0].load(ordering: .relaxed) + 1) % 2
+        var count = 0
+        for (loop, regions) in loops.enumerated() {
+            for r in regions where count < Self.maxHints { hints[slot * Self.maxHints + count] = (r, loop); count += 1 }
+        }
+        hintCounts[slot] = count
     }
 
     /// Until every worker has finished generation `g`.
