@@ -93,39 +93,40 @@ struct MLA: Sendable {
     }
 
     /// This rank's partial attention of every query over the positions it holds (`selected`, or
-    /// all visible ones where nil): `[T, heads, latent + 2]`.
+    /// all visible ones where nil): `[T, heads, latent + 2]`, each query's written in place.
     private func attend(_ qLatent: [Float], _ qRope: [Float], _ selected: [[Int32]?], _ segments: [Segment], _ layer: Int) -> [Double] {
         let width = heads * (latent + 2)
-        var partials = [Double]()
-        partials.reserveCapacity(selected.count * width)
-        for seg in segments {
-            let cache = seg.cache, plan = cache.plan
-            // Queries that see every visible position: all at once over the cached keys (causal prefixes).
-            let all = seg.rows.filter { selected[$0] == nil }
-            let allKeys = all.isEmpty ? [] : gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer],
-                                                        rows: Array(0..<Int32(plan.localCount(seg.positions.upperBound))))  // every visible position
-            let allPartials = allKeys.withUnsafeBufferPointer {
-                latentAttention(qLatent: all.flatMap { qLatent[($0 * heads * latent)..<(($0 + 1) * heads * latent)] },
-                                qRope: all.flatMap { qRope[($0 * heads * ropeDim)..<(($0 + 1) * heads * ropeDim)] }, keys: $0,
-                                counts: all.map { plan.localCount(seg.position(ofRow: $0) + 1) }, heads: heads, latent: latent, rope: ropeDim, scale: scale)
-            }
-            var next = 0  // the next of `allPartials`
-            for i in seg.rows {
-                guard let sel = selected[i] else {
-                    partials += allPartials[(next * width)..<((next + 1) * width)]
-                    next += 1
-                    continue
+        return [Double](unsafeUninitializedCapacity: selected.count * width) { out, count in
+            qLatent.withUnsafeBufferPointer { ql in
+                qRope.withUnsafeBufferPointer { qr in
+                    let ob = out.baseAddress!, query = { (i: Int) in (ql.baseAddress! + i * heads * latent, qr.baseAddress! + i * heads * ropeDim, ob + i * width) }
+                    for seg in segments {
+                        let cache = seg.cache, plan = cache.plan
+                        // Queries that see every visible position — a segment's first rows, since selection starts past
+                        // `index_topk` positions — all at once over the cached keys (causal prefixes).
+                        let all = seg.rows.prefix { selected[$0] == nil }
+                        if let first = all.first {
+                            let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer],
+                                                  rows: Array(0..<Int32(plan.localCount(seg.positions.upperBound))))  // every visible position
+                            let (q, qp, o) = query(first)
+                            keys.withUnsafeBufferPointer {
+                                latentAttention(qLatent: q, qRope: qp, keys: $0, counts: all.map { plan.localCount(seg.position(ofRow: $0) + 1) },
+                                                heads: heads, latent: latent, rope: ropeDim, scale: scale, into: o)
+                            }
+                        }
+                        for i in seg.rows.dropFirst(all.count) {
+                            let rows = selected[i]!.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
+                            let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
+                            let (q, qp, o) = query(i)
+                            keys.withUnsafeBufferPointer {
+                                latentAttention(qLatent: q, qRope: qp, keys: $0, counts: [rows.count], heads: heads, latent: latent, rope: ropeDim, scale: scale, into: o)
+                            }
+                        }
+                    }
                 }
-                let rows = sel.filter { cache.owns(Int($0)) }.map { Int32(plan.localRow(Int($0))) }
-                let keys = gatherKeys(latent: cache.latent[layer], rope: cache.rope[layer], rows: rows)
-                partials += keys.withUnsafeBufferPointer {
-                    latentAttention(qLatent: Array(qLatent[(i * heads * latent)..<((i + 1) * heads * latent)]),
-                                    qRope: Array(qRope[(i * heads * ropeDim)..<((i + 1) * heads * ropeDim)]), keys: $0, count: rows.count,
-                                    heads: heads, latent: latent, rope: ropeDim, scale: scale)
-                }
             }
+            count = selected.count * width
         }
-        return partials
     }
 }
 

@@ -100,14 +100,14 @@ struct MoE: Sendable {
     /// The weights one token reads: the router, its routed experts and the shared experts.
     var matricesPerToken: [Matrix] {
         let expert = experts.compactMap { $0 }.first?.matrices ?? []
-        return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + shared.flatMap(\.matrices)
+        return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + shared.flatMap { $0.matrices }
     }
 
     /// The coordinator's routing of `x` (`[T, dim]`), for every rank's `callAsFunction`: `[T, topk]`
     /// expert ids, `[T, topk]` weights' bit patterns, `[T, topk]` the ranks that run them, `[T, shared]`
     /// the ranks that run the shared experts.
     func route(_ x: [Float]) -> [Int32] {
-        let routes = gate(x), ranks = plan.expertRanks(routes.map(\.experts), sharedParts: shared.count, units: sharedUnits)
+        let routes = gate(x), ranks = plan.expertRanks(routes.map { $0.experts }, sharedParts: shared.count, units: sharedUnits)
         return routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
             + (ranks.routed + ranks.shared).joined().map(Int32.init)
     }
@@ -134,7 +134,7 @@ struct MoE: Sendable {
         var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
         for p in pairs { tokensOf[p.expert].append((p.token, p.weight)) }
         let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
-            experts[e]!.job(tokens: tokensOf[e].map(\.token), weights: tokensOf[e].map(\.weight))
+            experts[e]!.job(tokens: tokensOf[e].map { $0.token }, weights: tokensOf[e].map { $0.weight })
         }
         let sharedJobs = zip(shared, sharedTokens).filter { !$1.isEmpty }.map { mlp, tokens in mlp.job(tokens: tokens, weights: tokens.map { _ in 1 }) }
         let jobs = sharedJobs + routed

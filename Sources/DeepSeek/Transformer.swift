@@ -127,7 +127,7 @@ public final class Transformer: @unchecked Sendable {
             segments.append(Segment(rows: row..<(row + tokens.count), positions: positions, cache: cache, batchRows: total))
             row += tokens.count
         }
-        var h = embed(batch.flatMap(\.tokens))  // [T, dim]
+        var h = embed(batch.flatMap { $0.tokens })  // [T, dim]
         for (l, block) in layers.enumerated() {
             h = block(h, segments: segments, layer: l, rope: rope, comm: comm)
         }
@@ -135,7 +135,7 @@ public final class Transformer: @unchecked Sendable {
         let dim = config.hiddenSize, vocab = config.vocabSize
         let rows = allLogits ? Array(0..<row) : segments.map { $0.rows.upperBound - 1 }
         let part = Profiler.measure("lm_head") { head(norm(rows.flatMap { h[($0 * dim)..<(($0 + 1) * dim)] })) }  // [rows, this rank's vocabulary rows]
-        let logits = comm.reduce(part, everyone: false) { joinColumns($0, rows: rows.count) }  // [rows, vocab] on the coordinator
+        let logits = comm.size == 1 ? part : comm.reduce(part, everyone: false) { joinColumns($0, rows: rows.count) }  // [rows, vocab] on the coordinator
         guard comm.isCoordinator else { return Array(repeating: [], count: batch.count) }
         var offset = 0
         return segments.map { seg in

@@ -54,60 +54,67 @@ public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBuffer
 /// alone or with others.
 public func latentAttention(qLatent: [Float], qRope: [Float], keys: UnsafeBufferPointer<Float>, counts: [Int],
                             heads: Int, latent: Int, rope: Int, scale: Float) -> [Double] {
+    let t = counts.count, size = t * heads * (latent + 2)
+    precondition(qLatent.count == t * heads * latent && qRope.count == t * heads * rope)
+    return [Double](unsafeUninitializedCapacity: size) { out, count in
+        qLatent.withUnsafeBufferPointer { ql in
+            qRope.withUnsafeBufferPointer { qr in
+                if t > 0 { latentAttention(qLatent: ql.baseAddress!, qRope: qr.baseAddress!, keys: keys, counts: counts, heads: heads, latent: latent, rope: rope, scale: scale, into: out.baseAddress!) }
+            }
+        }
+        count = size
+    }
+}
+
+/// The pointer form of `latentAttention`: the queries read in place, every value of `out`
+/// (`[T, heads, latent + 2]`) written.
+public func latentAttention(qLatent: UnsafePointer<Float>, qRope: UnsafePointer<Float>, keys: UnsafeBufferPointer<Float>, counts: [Int],
+                            heads: Int, latent: Int, rope: Int, scale: Float, into ob: UnsafeMutablePointer<Double>) {
     let width = latent + rope, stride = latent + 2, t = counts.count
-    precondition(keys.count >= (counts.max() ?? 0) * width && qLatent.count == t * heads * latent && qRope.count == t * heads * rope)
+    precondition(keys.count >= (counts.max() ?? 0) * width)
     let group = heads % 4 == 0 ? 4 : 1, groups = heads / group
     let chunks = counts.map(keyChunks), split = t * groups < Parallel.threads  // one task per run of keys
-    var out = [Double](repeating: 0, count: t * heads * stride)
     // Split: run c of query i's heads at runs[(runAt[i] + c) · heads · stride], all merged after.
     let runAt = offsets(split ? chunks : []), runs = UnsafeMutablePointer<Double>.allocate(capacity: (runAt.last ?? 0) * heads * stride)
     defer { runs.deallocate() }
-    qLatent.withUnsafeBufferPointer { ql in
-        qRope.withUnsafeBufferPointer { qr in
-            out.withUnsafeMutableBufferPointer { op in
-                let qlb = ql.baseAddress!, qrb = qr.baseAddress!, ob = op.baseAddress!
-                /// Heads `first..<first + group` of query `i` over run `c` of its keys, into `o` (`[group, stride]`).
-                func run(_ i: Int, _ c: Int, _ first: Int, _ o: UnsafeMutablePointer<Double>) {
-                    let n = counts[i], lo = n * c / chunks[i], hi = n * (c + 1) / chunks[i]
-                    guard hi > lo, let kb = keys.baseAddress else {
-                        for g in 0..<group { (o + g * stride).initialize(repeating: 0, count: latent + 1); o[g * stride + latent + 1] = -.infinity }
-                        return
-                    }
-                    attendRun(qlb + (i * heads + first) * latent, qrb + (i * heads + first) * rope, kb + lo * width, hi - lo, group: group,
-                              latent: latent, rope: rope, scale: scale, o, stride: stride)
-                }
-                if split {
-                    let tasks = offsets((0..<t).map { chunks[$0] * groups })
-                    let finished = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: t * groups)  // runs done per query's head group
-                    for j in 0..<(t * groups) { (finished + j).initialize(to: Atomic(0)) }
-                    defer { finished.deallocate() }
-                    Parallel.forEach(tasks.last!) { task in
-                        let i = (0..<t).last { tasks[$0] <= task }!, c = (task - tasks[i]) / groups, first = (task - tasks[i]) % groups * group
-                        let at = { (c: Int) in runs + ((runAt[i] + c) * heads + first) * stride }
-                        run(i, c, first, at(c))
-                        // The last of the group's runs to finish merges them all, in order (on one core, the merges read 200 KB others wrote).
-                        guard finished[i * groups + first / group].add(1, ordering: .acquiringAndReleasing).newValue == chunks[i] else { return }
-                        let o = ob + (i * heads + first) * stride
-                        o.update(from: at(0), count: group * stride)
-                        for c in 1..<chunks[i] { mergeChunk(o, at(c), rows: group, latent: latent) }
-                    }
-                } else {
-                    Parallel.forEach(t * groups) { task in
-                        let i = task / groups, first = task % groups * group, o = ob + (i * heads + first) * stride
-                        run(i, 0, first, o)
-                        guard chunks[i] > 1 else { return }
-                        withUnsafeTemporaryAllocation(of: Double.self, capacity: group * stride) { next in
-                            for c in 1..<chunks[i] {
-                                run(i, c, first, next.baseAddress!)
-                                mergeChunk(o, next.baseAddress!, rows: group, latent: latent)
-                            }
-                        }
-                    }
+    /// Heads `first..<first + group` of query `i` over run `c` of its keys, into `o` (`[group, stride]`).
+    func run(_ i: Int, _ c: Int, _ first: Int, _ o: UnsafeMutablePointer<Double>) {
+        let n = counts[i], lo = n * c / chunks[i], hi = n * (c + 1) / chunks[i]
+        guard hi > lo, let kb = keys.baseAddress else {
+            for g in 0..<group { (o + g * stride).initialize(repeating: 0, count: latent + 1); o[g * stride + latent + 1] = -.infinity }
+            return
+        }
+        attendRun(qLatent + (i * heads + first) * latent, qRope + (i * heads + first) * rope, kb + lo * width, hi - lo, group: group,
+                  latent: latent, rope: rope, scale: scale, o, stride: stride)
+    }
+    if split {
+        let tasks = offsets((0..<t).map { chunks[$0] * groups })
+        let finished = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: t * groups)  // runs done per query's head group
+        for j in 0..<(t * groups) { (finished + j).initialize(to: Atomic(0)) }
+        defer { finished.deallocate() }
+        Parallel.forEach(tasks.last!) { task in
+            let i = (0..<t).last { tasks[$0] <= task }!, c = (task - tasks[i]) / groups, first = (task - tasks[i]) % groups * group
+            let at = { (c: Int) in runs + ((runAt[i] + c) * heads + first) * stride }
+            run(i, c, first, at(c))
+            // The last of the group's runs to finish merges them all, in order (on one core, the merges read 200 KB others wrote).
+            guard finished[i * groups + first / group].add(1, ordering: .acquiringAndReleasing).newValue == chunks[i] else { return }
+            let o = ob + (i * heads + first) * stride
+            o.update(from: at(0), count: group * stride)
+            for c in 1..<chunks[i] { mergeChunk(o, at(c), rows: group, latent: latent) }
+        }
+    } else {
+        Parallel.forEach(t * groups) { task in
+            let i = task / groups, first = task % groups * group, o = ob + (i * heads + first) * stride
+            run(i, 0, first, o)
+            guard chunks[i] > 1 else { return }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: group * stride) { next in
+                for c in 1..<chunks[i] {
+                    run(i, c, first, next.baseAddress!)
+                    mergeChunk(o, next.baseAddress!, rows: group, latent: latent)
                 }
             }
         }
     }
-    return out
 }
 
 /// How many runs a query's `n` keys are cut into: up to four of at least 16 keys.

@@ -105,8 +105,8 @@ public func linears(_ x: [Float], _ ws: [Matrix]) -> [[Float]] {
 /// The pointer form of `linears`, each job with its own input: `y = x · wᵀ` (`x` is `[tokens, w.cols]`,
 /// `y` `[tokens, w.rows]`; the experts of a MoE layer).
 func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: UnsafeMutablePointer<Float>)]) {
-    let views = jobs.map(\.w.view)
-    forEachPiece(rows: jobs.map(\.w.rows), work: jobs.map { $0.tokens * $0.w.cols }, reads: jobs.map(\.w.region)) { j, rows in
+    let views = jobs.map { $0.w.view }
+    forEachPiece(rows: jobs.map { $0.w.rows }, work: jobs.map { $0.tokens * $0.w.cols }, reads: jobs.map { $0.w.region }) { j, rows in
         linearRows(jobs[j].x, tokens: jobs[j].tokens, views[j], jobs[j].y, rows)
     }
 }

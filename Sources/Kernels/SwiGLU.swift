@@ -34,41 +34,37 @@ public func swiGLU(_ gate: [Float], _ up: [Float]) -> [Float] {
 /// read in place where they are consecutive rows of `x` (decode), else gathered; the gathering and
 /// the weighted sum run on the workers too, so a long prefill does not wait on one thread.
 public func weightedSwiGLUs(_ x: [Float], dim: Int, _ jobs: [SwiGLUJob]) -> [Double] {
-    let firstRow = offsets(jobs.map(\.tokens.count)), rows = firstRow.last!  // row offsets of each job's tokens
-    let hiddenAt = offsets(jobs.map { $0.tokens.count * $0.gate.rows })
-    let inPlace = jobs.map { job in job.tokens.indices.allSatisfy { job.tokens[$0] == job.tokens[0] + $0 } }
+    // Plain values only from here on: the loops' bodies copy no job (each copy retains its matrices and arrays).
+    let tokenOf = jobs.flatMap { $0.tokens }, weightOf = jobs.flatMap { $0.weights }  // per row of the jobs' tokens, in job order
+    let counts = jobs.map { $0.tokens.count }, widths = jobs.map { $0.gate.rows }, rows = tokenOf.count
+    let firstRow = offsets(counts), hiddenAt = offsets(zip(counts, widths).map(*))  // each job's first row and hidden offset
+    let inPlace = jobs.indices.map { j in (0..<counts[j]).allSatisfy { tokenOf[firstRow[j] + $0] == tokenOf[firstRow[j]] + $0 } }
     let xs = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim), out = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim)
     let gate = UnsafeMutablePointer<Float>.allocate(capacity: hiddenAt.last!), up = UnsafeMutablePointer<Float>.allocate(capacity: hiddenAt.last!)
     defer { xs.deallocate(); out.deallocate(); gate.deallocate(); up.deallocate() }
     x.withUnsafeBufferPointer { x in
         let gathered = jobs.indices.filter { !inPlace[$0] }.flatMap { firstRow[$0]..<firstRow[$0 + 1] }
         Parallel.forRanges(gathered.count, minPerTask: 16) { range in
-            var j = 0
-            for row in range.map({ gathered[$0] }) {
-                while row >= firstRow[j + 1] { j += 1 }
-                (xs + row * dim).update(from: x.baseAddress! + jobs[j].tokens[row - firstRow[j]] * dim, count: dim)
-            }
+            for row in range.map({ gathered[$0] }) { (xs + row * dim).update(from: x.baseAddress! + tokenOf[row] * dim, count: dim) }
         }
-        let inputs = jobs.indices.map { j in inPlace[j] && !jobs[j].tokens.isEmpty ? x.baseAddress! + jobs[j].tokens[0] * dim : UnsafePointer(xs + firstRow[j] * dim) }
-        let gates = jobs.map(\.gate.view), ups = jobs.map(\.up.view)
-        forEachPiece(rows: jobs.map(\.gate.rows), work: jobs.map { 2 * $0.tokens.count * $0.gate.cols },
-                     reads: jobs.flatMap { [$0.gate.region, $0.up.region] }, next: jobs.map(\.down.region)) { j, hidden in
-            let n = jobs[j].tokens.count, width = jobs[j].gate.rows, g = gate + hiddenAt[j], u = up + hiddenAt[j]
+        let inputs = jobs.indices.map { j in inPlace[j] && counts[j] > 0 ? x.baseAddress! + tokenOf[firstRow[j]] * dim : UnsafePointer(xs + firstRow[j] * dim) }
+        let gates = jobs.map { $0.gate.view }, ups = jobs.map { $0.up.view }
+        forEachPiece(rows: widths, work: jobs.map { 2 * $0.tokens.count * $0.gate.cols },
+                     reads: jobs.flatMap { [$0.gate.region, $0.up.region] }, next: jobs.map { $0.down.region }) { j, hidden in
+            let n = counts[j], width = widths[j], g = gate + hiddenAt[j], u = up + hiddenAt[j]
             linearRows(inputs[j], tokens: n, gates[j], g, hidden)
             linearRows(inputs[j], tokens: n, ups[j], u, hidden)
             for t in 0..<n { for r in hidden { g[t * width + r] = swiGLU(g[t * width + r], u[t * width + r]) } }
         }
     }
-    linears(jobs.indices.map { j in (UnsafePointer(gate + hiddenAt[j]), jobs[j].tokens.count, jobs[j].down, out + firstRow[j] * dim) })
+    linears(jobs.indices.map { j in (UnsafePointer(gate + hiddenAt[j]), counts[j], jobs[j].down, out + firstRow[j] * dim) })
     var y = [Double](repeating: 0, count: x.count)
     y.withUnsafeMutableBufferPointer { y in
         let yb = y.baseAddress!
         Parallel.forRanges(dim, minPerTask: Swift.max(64, (1 << 15) / Swift.max(rows, 1))) { cols in  // each element's terms in job order
-            for (j, job) in jobs.enumerated() {
-                for (i, (t, w)) in zip(job.tokens, job.weights).enumerated() {
-                    let o = out + (firstRow[j] + i) * dim
-                    for d in cols { yb[t * dim + d] += Double(w * o[d]) }
-                }
+            for row in 0..<rows {
+                let o = out + row * dim, t = tokenOf[row], w = weightOf[row]
+                for d in cols { yb[t * dim + d] += Double(w * o[d]) }
             }
         }
     }
