@@ -20,10 +20,9 @@ struct Gate: Sendable {
         bias = ckpt.tensors[biasName] != nil ? try ckpt.vector(biasName, count: experts) : nil
     }
 
-    /// Routes each token of `x` (`[T, dim]`): expert ids and weights, `[T][topk]`.
-    func callAsFunction(_ x: [Float]) -> [(experts: [Int], weights: [Float])] {
-        let logits = weight(x)  // [T, experts]
-        return (0..<(logits.count / experts)).map { t in route(Array(logits[(t * experts)..<((t + 1) * experts)])) }
+    /// Routes each token from its row of the router's `logits` (`weight(x)`, `[T, experts]`): expert ids and weights, `[T][topk]`.
+    func callAsFunction(logits: [Float]) -> [(experts: [Int], weights: [Float])] {
+        (0..<(logits.count / experts)).map { t in route(Array(logits[(t * experts)..<((t + 1) * experts)])) }
     }
 
     func route(_ logits: [Float]) -> (experts: [Int], weights: [Float]) {
@@ -69,10 +68,10 @@ struct Gate: Sendable {
 }
 
 /// Mixture of experts (spec §5): routed experts weighted by the gate plus the shared experts.
-/// The coordinator routes, and gives each routed expert to the least busy rank of those sharing
-/// its owner's memory, then each token's shared experts, one by one, to the least busy rank
-/// (`route`; the block's broadcast carries it all). Each rank runs the experts given to it (those
-/// of other memories are never touched); one sum over ranks.
+/// Each token's shared experts go part by part to the ranks (`ShardPlan.sharedRanks`), which every
+/// rank knows beforehand, so they stream while the coordinator routes: it gives each routed expert to
+/// the least busy rank of those sharing its owner's memory (`route`) and one broadcast tells every
+/// rank. Each rank runs the experts given to it (those of other memories are never touched); one sum over ranks.
 struct MoE: Sendable {
     let gate: Gate
     let experts: [MLP?]  // nil: in another rank's memory
@@ -103,42 +102,58 @@ struct MoE: Sendable {
         return [gate.weight.weight] + Array(repeating: expert, count: gate.topk).flatMap { $0 } + shared.flatMap { $0.matrices }
     }
 
-    /// The coordinator's routing of `x` (`[T, dim]`), for every rank's `callAsFunction`: `[T, topk]`
-    /// expert ids, `[T, topk]` weights' bit patterns, `[T, topk]` the ranks that run them, `[T, shared]`
-    /// the ranks that run the shared experts.
-    func route(_ x: [Float]) -> [Int32] {
-        let routes = gate(x), ranks = plan.expertRanks(routes.map { $0.experts }, sharedParts: shared.count, units: sharedUnits)
+    /// The coordinator's routing from the router's `logits` (`[T, experts]`), for every rank's
+    /// `callAsFunction`: `[T, topk]` expert ids, `[T, topk]` weights' bit patterns, `[T, topk]` the ranks that run them.
+    func route(logits: [Float]) -> [Int32] {
+        let routes = gate(logits: logits), ranks = plan.expertRanks(routes.map { $0.experts }, sharedParts: shared.count, units: sharedUnits)
         return routes.flatMap { $0.experts.map(Int32.init) } + routes.flatMap { $0.weights.map { Int32(bitPattern: $0.bitPattern) } }
-            + (ranks.routed + ranks.shared).joined().map(Int32.init)
+            + ranks.joined().map(Int32.init)
     }
 
-    /// `[T, dim] → [T, dim]` as `routing` (`route`) says: each expert given to this rank runs once over all the tokens routed to it.
-    func callAsFunction(_ x: [Float], routing: [Int32], comm: Collectives) -> [Float] {
-        let k = gate.topk, t = x.count / gate.weight.weight.cols
-        let mine = (0..<(t * k)).filter { routing[2 * t * k + $0] == comm.rank }.map {  // this rank's (token, expert) pairs
-            (expert: Int(routing[$0]), token: $0 / k, weight: Float(bitPattern: UInt32(bitPattern: routing[t * k + $0])))
+    /// `[T, dim] → [T, dim]` (on every rank): the router's loop on the coordinator, then this rank's
+    /// shared experts' gate and up projections while the coordinator routes and broadcasts
+    /// (`route`); then each routed expert given to this rank, once over all the tokens routed to it.
+    func callAsFunction(_ x: [Float], comm: Collectives) -> [Float] {
+        let k = gate.topk, dim = gate.weight.weight.cols, t = x.count / dim
+        let logits = comm.isCoordinator ? Profiler.measure("routing") { gate.weight(x) } : []  // [T, experts]
+        let placed = plan.sharedRanks(tokens: t, parts: shared.count)
+        let sharedJobs = shared.indices.compactMap { j -> SwiGLUJob? in
+            let tokens = (0..<t).filter { placed[$0][j] == comm.rank }
+            return tokens.isEmpty ? nil : shared[j].job(tokens: tokens, weights: tokens.map { _ in 1 })
         }
-        let sharedTokens = shared.indices.map { part in (0..<t).filter { routing[3 * t * k + $0 * shared.count + part] == comm.rank } }
-        let y = Profiler.measure("moe") { localShare(x, mine, sharedTokens: sharedTokens) }
+        let y = Profiler.measure("moe") {
+            weightedSwiGLUs(x, dim: dim, sharedJobs) {  // while the shared experts stream: the routing, and this rank's routed experts
+                let routing = comm.broadcast(comm.isCoordinator ? Profiler.measure("routing") { route(logits: logits) } : [])
+                let mine = (0..<(t * k)).filter { routing[2 * t * k + $0] == comm.rank }.map {  // this rank's (token, expert) pairs
+                    (expert: Int(routing[$0]), token: $0 / k, weight: Float(bitPattern: UInt32(bitPattern: routing[t * k + $0])))
+                }
+                return routedJobs(mine)
+            }
+        }
         return comm.reduce(y) { parts in  // summed in rank order
-            var sum = parts[0].values
-            for part in parts.dropFirst() { sum.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += part[i] } } }
-            return sum.map(Float.init)
+            [Float](unsafeUninitializedCapacity: y.count) { sum, count in
+                for i in 0..<y.count {
+                    var s = parts[0][i]
+                    for r in 1..<parts.count { s += parts[r][i] }
+                    sum[i] = Float(s)
+                }
+                count = y.count
+            }
         }
     }
 
-    /// This rank's share: the weighted outputs of the routed (expert, token, weight) given to it,
-    /// plus shared expert `j` over the tokens `sharedTokens[j]`, in fp64 so the fp32 sum does not
-    /// depend on how the work is split over ranks.
-    private func localShare(_ x: [Float], _ pairs: [(expert: Int, token: Int, weight: Float)], sharedTokens: [[Int]]) -> [Double] {
-        var tokensOf = [[(token: Int, weight: Float)]](repeating: [], count: experts.count)
-        for p in pairs { tokensOf[p.expert].append((p.token, p.weight)) }
-        let routed = tokensOf.indices.filter { !tokensOf[$0].isEmpty }.map { e in
-            experts[e]!.job(tokens: tokensOf[e].map { $0.token }, weights: tokensOf[e].map { $0.weight })
+    /// One job per routed expert of `pairs` (this rank's (expert, token, weight)), ascending, each
+    /// over its tokens in order; `weightedSwiGLUs` adds them after the shared experts, in fp64 so the
+    /// fp32 sum does not depend on how the work is split over ranks.
+    private func routedJobs(_ pairs: [(expert: Int, token: Int, weight: Float)]) -> [SwiGLUJob] {
+        let byExpert = pairs.indices.sorted { (pairs[$0].expert, $0) < (pairs[$1].expert, $1) }  // each expert's pairs in token order
+        var jobs = [SwiGLUJob](), first = 0
+        while first < byExpert.count {
+            let e = pairs[byExpert[first]].expert
+            let end = byExpert[first...].firstIndex { pairs[$0].expert != e } ?? byExpert.count
+            jobs.append(experts[e]!.job(tokens: byExpert[first..<end].map { pairs[$0].token }, weights: byExpert[first..<end].map { pairs[$0].weight }))
+            first = end
         }
-        let sharedJobs = zip(shared, sharedTokens).filter { !$1.isEmpty }.map { mlp, tokens in mlp.job(tokens: tokens, weights: tokens.map { _ in 1 }) }
-        let jobs = sharedJobs + routed
-        Parallel.announce(jobs.flatMap { [$0.gate.region, $0.up.region] })  // the routed experts' weights, known only now
-        return weightedSwiGLUs(x, dim: gate.weight.weight.cols, jobs)
+        return jobs
     }
 }

@@ -37,30 +37,36 @@ public struct ShardPlan: Sendable, Equatable {
     /// Whether this rank may be given routed expert `e`: it, or a rank sharing its memory, owns it.
     public func mayRun(expert e: Int) -> Bool { shareMemory(expertOwner(e), rank) }
 
-    /// Who runs what of one step's experts, given each token's routed experts: the rank that runs
-    /// each routed (token, expert), `[tokens][experts]`, and each of a token's `parts` parts of the
-    /// shared experts (`units` routed experts' work each), `[tokens][parts]`. Expert by expert, the
-    /// most tokens first, each goes with all its tokens to the least busy rank sharing its owner's
-    /// memory (its (token, expert) pairs so far); then each shared part to the least busy rank of all.
-    /// Ties go to the lowest rank; one rank runs everything on the coordinator.
-    public func expertRanks(_ routes: [[Int]], sharedParts parts: Int, units: Int) -> (routed: [[Int]], shared: [[Int]]) {
-        var load = [Int](repeating: 0, count: ranks), tokens = [Int](repeating: 0, count: expertCount)
-        for e in routes.joined() { tokens[e] += 1 }
-        func leastBusy(_ eligible: (Int) -> Bool) -> Int { (0..<ranks).lazy.filter(eligible).min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }! }
-        var runner = [Int](repeating: 0, count: expertCount)
-        for e in tokens.indices.filter({ tokens[$0] > 0 }).sorted(by: { tokens[$0] != tokens[$1] ? tokens[$0] > tokens[$1] : $0 < $1 }) {
-            let owner = expertOwner(e)
-            runner[e] = leastBusy { shareMemory($0, owner) }
-            load[runner[e]] += tokens[e]
-        }
-        let shared = routes.map { _ in
+    /// Who runs each of a step's `tokens` tokens' `parts` parts of the shared experts, `[tokens][parts]`:
+    /// one by one, the rank with the fewest so far (the lowest on ties). It depends on nothing else, so
+    /// every rank knows its own before the routing and runs them while the coordinator routes.
+    public func sharedRanks(tokens: Int, parts: Int) -> [[Int]] {
+        var load = [Int](repeating: 0, count: ranks)
+        return (0..<tokens).map { _ in
             (0..<parts).map { _ in
-                let r = leastBusy { _ in true }
-                load[r] += units
+                let r = load.indices.min { load[$0] < load[$1] }!
+                load[r] += 1
                 return r
             }
         }
-        return (routes.map { $0.map { runner[$0] } }, shared)
+    }
+
+    /// The rank that runs each routed (token, expert) of a step, `[tokens][experts]`, given each token's
+    /// routed experts, after the shared experts' parts (`sharedRanks`, `units` routed experts' work each):
+    /// expert by expert, most tokens first, each goes with all its tokens to the least busy rank sharing
+    /// its owner's memory (its (token, expert) pairs and shared work so far). Ties go to the lowest rank;
+    /// one rank runs everything on the coordinator.
+    public func expertRanks(_ routes: [[Int]], sharedParts parts: Int, units: Int) -> [[Int]] {
+        var load = [Int](repeating: 0, count: ranks), tokens = [Int](repeating: 0, count: expertCount)
+        for r in sharedRanks(tokens: routes.count, parts: parts).joined() { load[r] += units }
+        for e in routes.joined() { tokens[e] += 1 }
+        var runner = [Int](repeating: 0, count: expertCount)
+        for e in tokens.indices.filter({ tokens[$0] > 0 }).sorted(by: { tokens[$0] != tokens[$1] ? tokens[$0] > tokens[$1] : $0 < $1 }) {
+            let owner = expertOwner(e)
+            runner[e] = (0..<ranks).filter { shareMemory($0, owner) }.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+            load[runner[e]] += tokens[e]
+        }
+        return routes.map { $0.map { runner[$0] } }
     }
 
     /// The vocabulary rows of the LM head rank `r` computes.

@@ -18,31 +18,20 @@ struct Block: Sendable {
         }
     }
 
-    /// `[T, dim] → [T, dim]`. The coordinator adds the attention to the residual stream and routes
-    /// the result; one broadcast carries both to the other ranks.
+    /// `[T, dim] → [T, dim]`. The coordinator adds the attention to the residual stream; one
+    /// broadcast carries the result to the other ranks, and every rank runs its share of the feed-forward.
     func callAsFunction(_ h: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
         let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)  // [T, dim] on the coordinator
-        var x = [Float](), f = [Float](), routing = [Int32]()
-        if comm.isCoordinator {
-            x = adding(h, a)
-            f = ffnNorm(x)
-            routing = moe.map { moe in Profiler.measure("routing") { moe.route(f) } } ?? []
-        }
-        if comm.size > 1 {
-            let both = comm.broadcast(x.withUnsafeBytes { array(of: Int32.self, from: $0) } + routing)  // [T, dim]'s bits, then the routing
-            if !comm.isCoordinator {
-                x = both[..<h.count].withUnsafeBytes { array(of: Float.self, from: $0) }
-                f = ffnNorm(x)
-                routing = Array(both[h.count...])
-            }
-        }
-        return adding(x, moe?(f, routing: routing, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) })
+        var x = comm.isCoordinator ? adding(h, a) : []
+        if comm.size > 1 { x = comm.broadcast(x) }
+        let f = ffnNorm(x)
+        return adding(x, moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) })
     }
 }
 
 /// The whole model on one rank: embedding, decoder layers, final norm, LM head (spec §2).
 /// Every rank runs the same steps on the same tokens; `comm` joins them at the MoE and attention
-/// (the coordinator alone merges the attention, projects it out and routes; one broadcast a layer).
+/// (the coordinator alone merges the attention and projects it out, then broadcasts the residual stream; it routes, and broadcasts the routing, while the shared experts stream).
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let checkpoint: Checkpoint

@@ -15,7 +15,7 @@ public func groupedLinear(_ x: [Float], _ w: Matrix, groups: Int) -> [Float] {
             for i in 0..<t { byGroup.replaceSubrange(((g * t + i) * inDim)..<((g * t + i + 1) * inDim), with: x[((i * groups + g) * inDim)..<((i * groups + g + 1) * inDim)]) }
         }
     }
-    var y = [Float](repeating: 0, count: t * w.rows)  // [T, groups, outPer] = [T, w.rows]
+    var y = [Float](unsafeUninitializedCapacity: t * w.rows) { _, count in count = t * w.rows }  // [T, groups, outPer] = [T, w.rows], every value written below
     byGroup.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             let xb = xp.baseAddress!, yb = yp.baseAddress!, v = w.view

@@ -112,14 +112,18 @@ func linears(_ jobs: [(x: UnsafePointer<Float>, tokens: Int, w: Matrix, y: Unsaf
 }
 
 /// `body(j, rows)` over all `rows[j]` rows of each `j`, in one parallel pass of pieces of about
-/// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`; `reads` and `next` as `Parallel.forRanges`'.
-func forEachPiece(rows: [Int], work: [Int], reads: [Region], next: [Region]? = nil, _ body: (Int, Range<Int>) -> Void) {
+/// equal work (`work[j]` a row of `j`), each starting on a multiple of 8 within its `j`; `reads`, `next`
+/// and `alongside` as `Parallel.forRanges`'.
+func forEachPiece(rows: [Int], work: [Int], reads: [Region], next: [Region]? = nil, alongside: (() -> Void)? = nil, _ body: (Int, Range<Int>) -> Void) {
     let share = zip(rows, work).reduce(0) { $0 + $1.0 * $1.1 } / Parallel.maxTasks
-    let pieces = rows.indices.flatMap { j in
-        let size = Swift.max(8, (share / Swift.max(work[j], 1) + 7) / 8 * 8)
-        return stride(from: 0, to: rows[j], by: size).map { (j, $0..<Swift.min(rows[j], $0 + size)) }
+    let size = rows.indices.map { j in Swift.max(8, (share / Swift.max(work[j], 1) + 7) / 8 * 8) }  // rows per piece of `j`
+    let firstPiece = offsets(rows.indices.map { (rows[$0] + size[$0] - 1) / size[$0] })
+    Parallel.forEach(firstPiece.last!, reads: reads, next: next, alongside: alongside) { p in
+        var j = 0
+        while p >= firstPiece[j + 1] { j += 1 }
+        let lo = (p - firstPiece[j]) * size[j]
+        body(j, lo..<Swift.min(rows[j], lo + size[j]))
     }
-    Parallel.forEach(pieces.count, reads: reads, next: next) { p in body(pieces[p].0, pieces[p].1) }
 }
 
 /// Running sums `[0, a, a+b, …]`.

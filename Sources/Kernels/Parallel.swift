@@ -35,20 +35,26 @@ public enum Parallel {
     /// names them in `reads`, and those of the loop after it in `next` where it knows them: once out
     /// of tasks, the workers fetch what the next loops will read (`NextReads`) while the caller
     /// works between the loops, and go on fetching it after loops that read no weights (the
-    /// attention's, the norms').
+    /// attention's, the norms'). `alongside`, where given, runs on the calling thread while the
+    /// workers start on the loop (neither may depend on the other; loops it starts run on the caller
+    /// alone), or before the loop where the loop is not split.
     public static func forRanges(_ count: Int, align: Int = 1, minPerTask: Int = 1, reads: [Region] = [], next: [Region]? = nil,
-                                 _ body: (Range<Int>) -> Void) {
-        guard count > 0 else { return }
+                                 alongside: (() -> Void)? = nil, _ body: (Range<Int>) -> Void) {
         let units = (count + align - 1) / align
         let tasks = Swift.min(units, maxTasks, Swift.max(1, count / Swift.max(minPerTask, 1)))
-        guard !busy.exchange(true, ordering: .acquiring) else { return body(0..<count) }
+        if let alongside, tasks <= 1 || threads <= 1 {
+            alongside()
+            return forRanges(count, align: align, minPerTask: minPerTask, reads: reads, next: next, body)
+        }
+        guard count > 0 else { return }
+        guard !busy.exchange(true, ordering: .acquiring) else { alongside?(); return body(0..<count) }
         defer { busy.store(false, ordering: .releasing) }
         if !reads.isEmpty { ahead = nextReads.loop(reading: reads, next: next) }
         guard tasks > 1 else { return body(0..<count) }
         if pool?.size != threads { pool?.stop(); pool = WorkerPool(size: threads) }
         let size = threads
         let first = { (i: Int) in Swift.min(count, Int((Double(units) * start(ofTask: i, tasks: tasks, size: size)).rounded()) * align) }
-        pool!.run(tasks, prefetching: ahead) { i in
+        pool!.run(tasks, prefetching: ahead, alongside: alongside) { i in
             let lo = first(i), hi = first(i + 1)
             if lo < hi { body(lo..<hi) }
         }
@@ -65,17 +71,9 @@ public enum Parallel {
         return (Double(share.lowerBound) + j * (2 * n - j) / n) / Double(tasks)
     }
 
-    /// Has the workers fetch their shares of `regions` — the next loop's reads, known only now (a
-    /// token's routed experts) — into their L2 while the caller works on towards that loop.
-    public static func announce(_ regions: [Region]) {
-        guard threads > 1, pool?.size == threads, !busy.exchange(true, ordering: .acquiring) else { return }
-        defer { busy.store(false, ordering: .releasing) }
-        pool!.announce(regions)
-    }
-
-    /// Runs `body(i)` for each `i` in `0..<count`, spread over the workers.
-    public static func forEach(_ count: Int, reads: [Region] = [], next: [Region]? = nil, _ body: (Int) -> Void) {
-        forRanges(count, reads: reads, next: next) { range in for i in range { body(i) } }
+    /// Runs `body(i)` for each `i` in `0..<count`, spread over the workers (`alongside` as `forRanges`').
+    public static func forEach(_ count: Int, reads: [Region] = [], next: [Region]? = nil, alongside: (() -> Void)? = nil, _ body: (Int) -> Void) {
+        forRanges(count, reads: reads, next: next, alongside: alongside) { range in for i in range { body(i) } }
     }
 }
 
@@ -89,7 +87,7 @@ public enum Parallel {
 /// took 5.1 µs, now 4.3), so no worker still claims when the next job resets the counters. Every
 /// counter sits on a cache line of its own, and every spin-wait `pause`s. Having acknowledged a
 /// job, a worker fetches its share of the regions the caller named for after it into its L2,
-/// and stops when the next job is published (`announce` publishes a job of no tasks for that alone).
+/// and stops when the next job is published.
 final class WorkerPool: @unchecked Sendable {
     let size: Int
     private let generation: UnsafeMutablePointer<Atomic<Int>>  // the job's number, published by the caller
@@ -98,8 +96,6 @@ final class WorkerPool: @unchecked Sendable {
     /// The current job, which `run` keeps alive: unretained, so the workers' calls touch no
     /// reference count (retaining one shared closure on every task cost about 0.13 µs a task).
     private var job: Unmanaged<Job>?, tasks = 0, stopping = false
-    /// The generation of an `announce` not yet taken by every worker (0: none).
-    private var announced = 0
     private let sleep = NSCondition()
     private var sleepers = 0
     /// The regions to fetch after generation `g`, each with the number of the loop that reads it, at
@@ -126,17 +122,17 @@ final class WorkerPool: @unchecked Sendable {
         return p
     }
 
-    /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread; then
-    /// the workers fetch their shares of the loops `after` will read.
-    func run(_ tasks: Int, prefetching after: [[Region]] = [], _ body: (Int) -> Void) {
+    /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread (once it
+    /// has run `alongside`); then the workers fetch their shares of the loops `after` will read.
+    func run(_ tasks: Int, prefetching after: [[Region]] = [], alongside: (() -> Void)? = nil, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            takeAnnounce()
             let box = Job(body)
             job = .passUnretained(box); self.tasks = tasks
             for p in 0..<size { next[p * 8].store(share(p).lowerBound, ordering: .relaxed) }
             setHints(after)
             let start = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             let current = publish()
+            alongside?()
             claim(0)
             let claimed = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             waitForWorkers(current)
@@ -147,20 +143,6 @@ final class WorkerPool: @unchecked Sendable {
             job = nil
             withExtendedLifetime(box) {}
         }
-    }
-
-    /// A generation without a job (every `claim` is empty), after which the workers fetch their
-    /// shares of `regions`; the next `run` or `announce` first waits until every worker has taken it.
-    func announce(_ regions: [Region]) {
-        takeAnnounce()
-        setHints([regions])
-        announced = publish()
-    }
-
-    /// Waits until every worker has taken the last `announce`, if any, so that none still reads
-    /// the hint slot or the counters the caller is about to write.
-    private func takeAnnounce() {
-        if announced > 0 { waitForWorkers(announced); announced = 0 }
     }
 
     /// The regions to fetch after the next generation, loop by loop (at most `maxHints`).

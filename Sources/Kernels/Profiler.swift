@@ -7,13 +7,21 @@ import Dispatch
 public enum Profiler {
     nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var totals: [String: Double] = [:]
+    /// Seconds the phases timed inside the current one took so far.
+    nonisolated(unsafe) private static var nested = 0.0
 
-    /// Runs `body`, adding its wall time to `phase` when profiling is on.
+    /// Runs `body`, adding its wall time to `phase` when profiling is on, less that of the phases
+    /// timed inside it (the communication inside an MoE layer counts as communication only).
     @inline(__always)
     public static func measure<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
         guard enabled else { return try body() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { totals[phase, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        let start = DispatchTime.now().uptimeNanoseconds, outer = nested
+        nested = 0
+        defer {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            totals[phase, default: 0] += seconds - nested
+            nested = outer + seconds
+        }
         return try body()
     }
 

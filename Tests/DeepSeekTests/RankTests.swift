@@ -59,27 +59,27 @@ final class RankTests: XCTestCase {
         // Row shares (the LM head's vocabulary, a dense MLP's rows) in whole 128-row blocks.
         XCTAssertEqual((0..<2).map { ShardPlan.rowBlocks(of: $0, ranks: 2, count: 200) }, [0..<128, 128..<200])
         XCTAssertEqual((0..<3).map { ShardPlan.rowBlocks(of: $0, ranks: 3, count: 128) }, [0..<0, 0..<0, 0..<128])
-        // Apart (each rank its own memory) a routed expert runs on its owner; the shared experts go to the
-        // rank with the least expert work so far, the lowest on ties.
-        XCTAssertEqual(plans[0].expertRanks([[0, 1, 2]], sharedParts: 1, units: 2).shared, [[2]])
+        // The shared experts' parts go first, one by one, to the rank with the fewest so far (the lowest on ties),
+        // from the token count alone; apart (each rank its own memory) a routed expert runs on its owner.
+        XCTAssertEqual(plans[0].sharedRanks(tokens: 1, parts: 1), [[0]])
+        XCTAssertEqual(plans[0].sharedRanks(tokens: 3, parts: 2), [[0, 1], [2, 3], [4, 0]])
         let two = try ShardPlan(rank: 1, ranks: 2, config: config)  // experts 0..<6 and 6..<12
-        XCTAssertEqual(two.expertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedParts: 1, units: 1).routed, [[0, 0, 1], [0, 0, 0], [1, 1, 1]])
-        XCTAssertEqual(two.expertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedParts: 1, units: 1).shared, [[1], [0], [1]])
-        XCTAssertEqual(two.expertRanks([[0, 1, 7]], sharedParts: 1, units: 1).shared, [[1]])
-        XCTAssertEqual(ShardPlan.single(config).expertRanks([[0, 1, 7], [8, 9, 10]], sharedParts: 1, units: 1).shared, [[0], [0]])
-        // A token's shared experts one by one: routed loads 2 and 1, so the first goes to rank 1, the second (a tie) to rank 0.
-        XCTAssertEqual(two.expertRanks([[0, 1, 7]], sharedParts: 2, units: 1).shared, [[1, 0]])
-        // Sharing a memory, experts go with all their tokens to the least busy rank, the most tokens first:
-        // expert 1 (three tokens) to rank 0, 0 (two) to rank 1, 2 and 3 (one each) to rank 1 then 0.
+        XCTAssertEqual(two.expertRanks([[0, 1, 7], [2, 3, 4], [8, 9, 10]], sharedParts: 1, units: 1), [[0, 0, 1], [0, 0, 0], [1, 1, 1]])
+        XCTAssertEqual(two.sharedRanks(tokens: 3, parts: 1), [[0], [1], [0]])
+        XCTAssertEqual(ShardPlan.single(config).sharedRanks(tokens: 2, parts: 2), [[0, 0], [0, 0]])
+        // Sharing a memory, experts go with all their tokens to the least busy rank counting the shared work
+        // (three parts of one unit each), the most tokens first: expert 1 (three tokens) to rank 0 (a tie),
+        // 0 (two) to rank 1, then 2 to rank 1 (5 against 6) and 3 to rank 0 (a tie).
         let shared = try ShardPlan(rank: 0, ranks: 2, config: config, memoryDomains: [0, 0])
-        let both = shared.expertRanks([[0, 1], [1, 2], [0, 1, 3]], sharedParts: 2, units: 1)
-        XCTAssertEqual(both.routed, [[1, 0], [0, 1], [1, 0, 0]])
-        XCTAssertEqual(both.shared, [[1, 0], [1, 0], [1, 0]])
+        XCTAssertEqual(shared.sharedRanks(tokens: 3, parts: 2), [[0, 1], [0, 1], [0, 1]])
+        XCTAssertEqual(shared.expertRanks([[0, 1], [1, 2], [0, 1, 3]], sharedParts: 2, units: 1), [[1, 0], [0, 1], [1, 0, 0]])
+        // Shared work in routed experts' units: two units on rank 0 send the first routed expert to rank 1.
+        XCTAssertEqual(shared.expertRanks([[5]], sharedParts: 1, units: 2), [[1]])
         XCTAssertTrue((0..<12).allSatisfy(shared.mayRun))
         // Two memories of three ranks: rank 1 shares with rank 2 only.
         let split = try ShardPlan(rank: 1, ranks: 3, config: config, memoryDomains: [0, 1, 1])  // experts 0..<4, 4..<8, 8..<12
         XCTAssertEqual((0..<12).filter(split.mayRun), Array(4..<12))
-        XCTAssertEqual(split.expertRanks([[0, 1, 2], [4, 5, 6]], sharedParts: 0, units: 1).routed, [[0, 0, 0], [1, 2, 1]])
+        XCTAssertEqual(split.expertRanks([[0, 1, 2], [4, 5, 6]], sharedParts: 0, units: 1), [[0, 0, 0], [1, 2, 1]])
         XCTAssertThrowsError(try ShardPlan(rank: 0, ranks: 13, config: config)) { error in
             XCTAssertTrue("\(error)".contains("13 ranks but only 12 routed experts"), "\(error)")
         }

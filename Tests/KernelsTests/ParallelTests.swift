@@ -27,25 +27,33 @@ final class ParallelTests: XCTestCase {
         }
     }
 
-    /// Regions announced for prefetch between loops (once, twice in a row, or with no loop after)
-    /// leave every loop whole: each item runs exactly once.
-    func testAnnouncedReadsLeaveTheLoopsWhole() {
+    /// Work run alongside a loop runs once, on the calling thread, while the loop runs whole (each
+    /// item once, however long the work keeps the caller from its share); loops it starts run on
+    /// the caller alone; where the loop is empty or one task, the work still runs, before it.
+    func testWorkAlongsideALoopRunsOnceOnTheCaller() {
         defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount }
-        let bytes = 1 << 20, buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        defer { buffer.deallocate() }
-        let regions = (0..<4).map { Region(start: buffer + $0 * bytes / 4, bytes: bytes / 4) }
-        for threads in [2, 5] {
+        for threads in [1, 2, 5] {
             Parallel.threads = threads
-            Parallel.forRanges(64) { _ in }  // the pool for this count, before the first announce
-            for round in 0..<200 {
-                for _ in 0...(round % 3) { Parallel.announce(Array(regions[(round % 4)...])) }
-                let count = 1 + round * 7 % 500, runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+            for count in [0, 1, 7, 1000] {
+                let runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: max(count, 1))
                 defer { runs.deallocate() }
                 for i in 0..<count { (runs + i).initialize(to: Atomic(0)) }
-                Parallel.forRanges(count, reads: [regions[round % 4]]) { range in for i in range { runs[i].add(1, ordering: .relaxed) } }
-                XCTAssertTrue((0..<count).allSatisfy { runs[$0].load(ordering: .relaxed) == 1 }, "round \(round), \(threads) threads")
+                let caller = Thread.current, loopRan = Atomic<Int>(0)
+                var alongside = 0, nestedOnCaller = true
+                Parallel.forRanges(count, alongside: {
+                    alongside += 1
+                    if Thread.current != caller { alongside += 100 }
+                    if threads > 1 && count > 1 { usleep(2000) }  // the workers take the caller's share meanwhile
+                    Parallel.forRanges(64) { _ in if Thread.current != caller { nestedOnCaller = false } }
+                    if loopRan.load(ordering: .relaxed) > 0 && count <= 1 { alongside += 1000 }  // a loop not split comes after
+                }) { range in
+                    loopRan.add(1, ordering: .relaxed)
+                    for i in range { runs[i].add(1, ordering: .relaxed) }
+                }
+                XCTAssertEqual(alongside, 1, "\(count) items, \(threads) threads")
+                XCTAssertTrue(nestedOnCaller || count <= 1 || threads == 1, "\(count) items, \(threads) threads")
+                XCTAssertTrue((0..<count).allSatisfy { runs[$0].load(ordering: .relaxed) == 1 }, "\(count) items, \(threads) threads")
             }
-            Parallel.announce(regions)  // none after it: the next pool change or test starts clean
         }
     }
 
