@@ -41,18 +41,18 @@ struct MLA: Sendable {
     }
 
     /// The weights one decode token reads (the indexer's only when sparse attention selects).
-    func matrices(indexer withIndexer: Bool) -> [Matrix] { everyRank(indexer: withIndexer) + [wv, wo.weight] }
+    func matrices(indexer withIndexer: Bool) -> [Matrix] { everyRank(indexer: withIndexer) + [wo.weight] }
 
-    /// Those of `matrices` that every rank reads: all but `wv` and `wo`, which the coordinator alone runs.
+    /// Those of `matrices` that every rank reads: all but `wo`, whose rows the ranks share.
     func everyRank(indexer withIndexer: Bool) -> [Matrix] {
-        var mats = [wqB.weight, wkvA.weight, wkT] + (wqA.map { [$0.weight] } ?? [])
+        var mats = [wqB.weight, wkvA.weight, wkT, wv] + (wqA.map { [$0.weight] } ?? [])
         if withIndexer, let indexer { mats += [indexer.wqB.weight, indexer.wk.weight, indexer.weightsProj.weight] }
         return mats
     }
 
-    /// `x`: `[T, dim]` (attn-normed) rows of one or more sequences → `[T, dim]` on the coordinator,
-    /// `[]` on the other ranks. Caches this rank's positions, attends over the selected positions it
-    /// holds; the coordinator merges the ranks' partials and projects the result out.
+    /// `x`: `[T, dim]` (attn-normed) rows of one or more sequences → `[T, dim]` on every rank. Caches
+    /// this rank's positions, attends over the selected positions it holds; the coordinator merges the
+    /// ranks' partials for all, and each rank projects them out through its rows of `wo`.
     func callAsFunction(_ x: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
         let t = x.count / wkvA.weight.cols, qkDim = nope + ropeDim
         // The indexer's projections join the attention's that share their input.
@@ -87,9 +87,13 @@ struct MLA: Sendable {
         let qLatent = Profiler.measure("projections") { groupedLinear(q.chunks(t * heads, of: qkDim, taking: 0..<nope), wkT, groups: heads) }  // [T, heads, latent]
         let qRope = q.chunks(t * heads, of: qkDim, taking: nope..<qkDim)                                    // [T, heads, rope]
         let partials = Profiler.measure("attention") { attend(qLatent, qRope, selected, segments, layer) }  // [T, heads, latent + 2]
-        let o = comm.reduce(partials, everyone: false) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent]
-        guard comm.isCoordinator else { return [] }
-        return Profiler.measure("projections") { wo(groupedLinear(o, wv, groups: heads)) }  // [T, heads, v] → [T, dim]
+        let o = comm.reduce(partials) { mergeAttention($0, heads: heads, latent: latent) }  // [T, heads, latent], merged on the coordinator
+        return Profiler.measure("projections") {
+            let v = groupedLinear(o, wv, groups: heads)  // [T, heads, v]
+            guard comm.size > 1 else { return wo(v) }  // [T, dim]
+            let mine = wo.weight.rows(ShardPlan.rowBlocks(of: comm.rank, ranks: comm.size, count: wo.weight.rows))
+            return joinColumns(comm.allGather(linear(v, mine)), rows: t)  // each rank's 128-row blocks of the output, in rank order
+        }
     }
 
     /// This rank's partial attention of every query over the positions it holds (`selected`, or

@@ -18,20 +18,16 @@ struct Block: Sendable {
         }
     }
 
-    /// `[T, dim] → [T, dim]`. The coordinator adds the attention to the residual stream; one
-    /// broadcast carries the result to the other ranks, and every rank runs its share of the feed-forward.
+    /// `[T, dim] → [T, dim]` on every rank.
     func callAsFunction(_ h: [Float], segments: [Segment], layer: Int, rope: Rope, comm: Collectives) -> [Float] {
-        let a = attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)  // [T, dim] on the coordinator
-        var x = comm.isCoordinator ? adding(h, a) : []
-        if comm.size > 1 { x = comm.broadcast(x) }
-        let f = ffnNorm(x)
+        let x = adding(h, attn(attnNorm(h), segments: segments, layer: layer, rope: rope, comm: comm)), f = ffnNorm(x)
         return adding(x, moe?(f, comm: comm) ?? Profiler.measure("mlp") { mlp!(f, comm: comm) })
     }
 }
 
 /// The whole model on one rank: embedding, decoder layers, final norm, LM head (spec §2).
 /// Every rank runs the same steps on the same tokens; `comm` joins them at the MoE and attention
-/// (the coordinator alone merges the attention and projects it out, then broadcasts the residual stream; it routes, and broadcasts the routing, while the shared experts stream).
+/// (the coordinator merges the attention's partials for all; it routes, and broadcasts the routing, while the shared experts stream).
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let checkpoint: Checkpoint
