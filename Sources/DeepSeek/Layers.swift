@@ -79,7 +79,7 @@ struct MLP: Sendable {
 
 /// `[rows, Σ widths]` from each part's `[rows, width]`, each row's slices in part order.
 func joinColumns<Part: RandomAccessCollection<Float>>(_ parts: [Part], rows: Int) -> [Float] where Part.Index == Int {
-    guard parts.count > 1 else { return parts[0].withContiguousStorageIfAvailable { Array($0) } ?? Array(parts[0]) }  // one block copy
+    guard parts.count > 1 else { return Array(parts[0]) }
     var out = [Float]()
     out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
     for r in 0..<rows {

@@ -87,7 +87,6 @@ public struct Part<T>: RandomAccessCollection {
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { buffer.count }
     @inlinable public subscript(i: Int) -> T { buffer[i] }
-    @inlinable public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R? { try body(buffer) }
 }
 
 extension Part where T: BitwiseCopyable {
