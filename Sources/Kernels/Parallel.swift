@@ -54,7 +54,7 @@ public enum Parallel {
         if pool?.size != threads { pool?.stop(); pool = WorkerPool(size: threads) }
         let size = threads
         let first = { (i: Int) in Swift.min(count, Int((Double(units) * start(ofTask: i, tasks: tasks, size: size)).rounded()) * align) }
-        pool!.run(tasks, prefetching: ahead, alongside: alongside) { i in
+        pool!.run(tasks, prefetching: ahead, bytes: Profiler.loopRecords == nil ? 0 : reads.reduce(0) { $0 + $1.bytes }, alongside: alongside) { i in
             let lo = first(i), hi = first(i + 1)
             if lo < hi { body(lo..<hi) }
         }
@@ -124,7 +124,8 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs `body(i)` for every `i` in `0..<tasks`, on the workers and the calling thread (once it
     /// has run `alongside`); then the workers fetch their shares of the loops `after` will read.
-    func run(_ tasks: Int, prefetching after: [[Region]] = [], alongside: (() -> Void)? = nil, _ body: (Int) -> Void) {
+    /// `bytes`: the weights the loop reads, for `Profiler`.
+    func run(_ tasks: Int, prefetching after: [[Region]] = [], bytes: Int = 0, alongside: (() -> Void)? = nil, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let box = Job(body)
             job = .passUnretained(box); self.tasks = tasks
@@ -136,10 +137,7 @@ final class WorkerPool: @unchecked Sendable {
             claim(0)
             let claimed = Profiler.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             waitForWorkers(current)
-            if Profiler.enabled {
-                let end = DispatchTime.now().uptimeNanoseconds
-                Profiler.loop(seconds: Double(end - start) / 1e9, waiting: Double(end - claimed) / 1e9)
-            }
+            if Profiler.enabled { Profiler.loop(.init(start: start, claimed: claimed, end: DispatchTime.now().uptimeNanoseconds, bytes: bytes)) }
             job = nil
             withExtendedLifetime(box) {}
         }

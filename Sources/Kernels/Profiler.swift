@@ -33,9 +33,38 @@ public enum Profiler {
     /// leaves is the caller's serial work between loops).
     nonisolated(unsafe) public private(set) static var loops = (count: 0, seconds: 0.0, waiting: 0.0)
 
-    /// Adds one loop to `loops`.
-    static func loop(seconds: Double, waiting: Double) {
-        loops = (loops.count + 1, loops.seconds + seconds, loops.waiting + waiting)
+    /// One of the pool's loops: when it started, when the caller had no task left, when it ended
+    /// (uptime nanoseconds), and the bytes of weights it named.
+    public struct LoopRecord: Sendable {
+        public let start: UInt64, claimed: UInt64, end: UInt64, bytes: Int
+        public init(start: UInt64, claimed: UInt64, end: UInt64, bytes: Int) { self.start = start; self.claimed = claimed; self.end = end; self.bytes = bytes }
+    }
+    /// Every loop since recording started (set it to `[]`; nil: not recording).
+    nonisolated(unsafe) public static var loopRecords: [LoopRecord]?
+
+    /// Adds one loop to `loops` (and to `loopRecords` when recording).
+    static func loop(_ record: LoopRecord) {
+        loops = (loops.count + 1, loops.seconds + Double(record.end - record.start) / 1e9, loops.waiting + Double(record.end - record.claimed) / 1e9)
+        loopRecords?.append(record)
+    }
+
+    /// Each loop of a decode step from `records`, its medians over the steps that ran as many loops
+    /// as most did: the seconds since the loop before it ended (or the step began), its seconds, the
+    /// seconds the caller waited for its last tasks, and its bytes. `steps` holds each step's start
+    /// and the last one's end.
+    public static func loopProfile(_ records: [LoopRecord], steps: [UInt64]) -> [(gap: Double, seconds: Double, waiting: Double, bytes: Int)] {
+        let perStep = zip(steps, steps.dropFirst()).map { from, to in records.filter { $0.start >= from && $0.start < to } }
+        let counts = perStep.map { $0.count }
+        guard let n = counts.max(by: { a, b in counts.filter { $0 == a }.count < counts.filter { $0 == b }.count }) else { return [] }
+        let full = perStep.indices.filter { perStep[$0].count == n }
+        func median(_ f: (Int) -> UInt64) -> Double {
+            let v = full.map(f).sorted()
+            return (Double(v[(v.count - 1) / 2]) + Double(v[v.count / 2])) / 2e9
+        }
+        return (0..<n).map { i in
+            (gap: median { perStep[$0][i].start - (i == 0 ? steps[$0] : perStep[$0][i - 1].end) }, seconds: median { perStep[$0][i].end - perStep[$0][i].start },
+             waiting: median { perStep[$0][i].end - perStep[$0][i].claimed }, bytes: perStep[full[0]][i].bytes)
+        }
     }
 
     public static func reset() { totals = [:]; loops = (0, 0, 0) }

@@ -33,6 +33,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time one empty parallel loop, FP8 matrix-vector products from memory (1 GB of weights shared by the host's ranks, every rank at once; rank 0's figures), one exchange between ranks and one decode query's attention.")
     var kernels = false
 
+    @Flag(help: "Also time each parallel loop of a batch-1 decode step on the coordinator (the last run): the time before it, its own, the wait for its last tasks, the weights it reads.")
+    var loops = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -85,8 +88,18 @@ struct Bench: ParsableCommand {
                     let caches = (0..<batch).map { _ in model.makeCache(options: options.inference, capacity: 64 + decodeSteps) }
                     _ = try model.forward((0..<batch).map { (prompt(64, $0 + run * batch), caches[$0]) }, allLogits: false)
                     Profiler.reset()
+                    let logging = self.loops && batch == 1 && run == runs
+                    if logging { Profiler.loopRecords = [] }
+                    var steps = [UInt64]()  // each step's start, then the last one's end
                     let (start, before) = (Date(), comm.traffic)
-                    for step in 0..<decodeSteps { _ = try model.forward(caches.map { ([(step * 31) % vocab], $0) }, allLogits: false) }
+                    for step in 0..<decodeSteps {
+                        if logging { steps.append(DispatchTime.now().uptimeNanoseconds) }
+                        _ = try model.forward(caches.map { ([(step * 31) % vocab], $0) }, allLogits: false)
+                    }
+                    if logging {
+                        report.loopProfile = Profiler.loopProfile(Profiler.loopRecords!, steps: steps + [DispatchTime.now().uptimeNanoseconds])
+                        Profiler.loopRecords = nil
+                    }
                     let seconds = Date().timeIntervalSince(start), tokens = Double(decodeSteps * batch)
                     traffic = (Double(comm.traffic.sent - before.sent) / tokens, Double(comm.traffic.received - before.received) / tokens)
                     return seconds / Double(decodeSteps)

@@ -20,8 +20,11 @@ struct BenchReport {
     /// token (the last run's decode steps).
     var decode: [(batch: Int, stepSeconds: [Double], phases: [[String: Double]], loops: [(count: Double, seconds: Double, waiting: Double)],
                   traffic: (sent: Double, received: Double))] = []
+    /// Each parallel loop of a batch-1 decode step on this rank (`--loops`): medians of the seconds
+    /// before it, in it and waiting for its last tasks, and the bytes of weights it reads.
+    var loopProfile: [(gap: Double, seconds: Double, waiting: Double, bytes: Int)] = []
     /// Weights read per decode token by all ranks together, and by one process alone (every rank
-    /// reads the attention's projections but `wv` and `wo`).
+    /// reads the attention's weights but its share of `wo`).
     var decodeBytesPerToken = 0, oneProcessBytesPerToken = 0
     var flopsPerToken = 0, lmHeadFlops = 0
     var longContext: [LongContext] = []
@@ -53,7 +56,7 @@ struct BenchReport {
                               n, Double(n) / median(s), prefillFlops(n) / median(s) / 1e9, s.count, spread(s)))
             out.append("    ms/prefill: " + phaseList(phases, total: s.last ?? 0))
         }
-        let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: every rank reads the attention's projections, the coordinator alone wv and wo)", ranks, Double(oneProcessBytesPerToken) / 1e6)
+        let perRanks = ranks == 1 ? "" : String(format: " over %d ranks (%.1f MB on one process: every rank reads the attention's weights but its rows of wo)", ranks, Double(oneProcessBytesPerToken) / 1e6)
         out.append(String(format: "decode reads %.1f MB of weights per token%@ → roofline %.2f tokens/s", Double(decodeBytesPerToken) / 1e6, perRanks, rooflineTokensPerSecond))
         for (b, s, phases, loops, traffic) in decode {
             let tps = Double(b) / median(s)
@@ -66,6 +69,16 @@ struct BenchReport {
                                   r, l.count, l.seconds * 1e3, l.waiting * 1e3, (step - l.seconds) * 1e3))
             }
             if ranks > 1 { out.append(String(format: "    coordinator per token: sent %.0f B, received %.0f B", traffic.sent, traffic.received)) }
+        }
+        if !loopProfile.isEmpty {
+            out.append("decode batch 1, each parallel loop of a step (medians): µs before it, in it, waiting for its last tasks; the weights it reads")
+            for (i, l) in loopProfile.enumerated() {
+                out.append(String(format: "  loop %3d  %7.1f  %8.1f  %6.1f  %8.2f MB  %6.1f GB/s", i, l.gap * 1e6, l.seconds * 1e6, l.waiting * 1e6,
+                                  Double(l.bytes) / 1e6, Double(l.bytes) / l.seconds / 1e9))
+            }
+            let bytes = loopProfile.reduce(0) { $0 + $1.bytes }
+            out.append(String(format: "  %.2f ms a step between loops, %.2f in them (%.2f for their %.1f MB at the measured bandwidth)",
+                              loopProfile.reduce(0) { $0 + $1.gap } * 1e3, loopProfile.reduce(0) { $0 + $1.seconds } * 1e3, Double(bytes) / bandwidth * 1e3, Double(bytes) / 1e6))
         }
         if let kernels {
             out.append(String(format: "kernels: one parallel loop of %d empty tasks %.2f µs; matrix × vector, weights from memory:", kernels.emptyLoopTasks, kernels.emptyLoopMicroseconds))
@@ -121,6 +134,9 @@ struct BenchReport {
                                                                  "gb_s": KernelBench.gigabytesPerSecond($0)] },
                                  "exchange": kernels.exchange.map { ["bytes": $0.bytes, "us": $0.microseconds] },
                                  "attention": kernels.attention.map { ["keys": $0.keys, "us": $0.microseconds] }]
+        }
+        if !loopProfile.isEmpty {
+            object["decode_loops"] = loopProfile.map { ["gap_us": $0.gap * 1e6, "us": $0.seconds * 1e6, "waiting_us": $0.waiting * 1e6, "bytes": $0.bytes] }
         }
         if let transport { object["transport"] = transport }
         if ranks > 1 { object["coordinator_bytes_sent"] = traffic.sent; object["coordinator_bytes_received"] = traffic.received }

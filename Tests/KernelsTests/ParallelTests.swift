@@ -57,6 +57,32 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// While recording, each of the pool's loops leaves its times and the bytes it names; a step's
+    /// profile takes each loop's medians over the steps that ran as many loops as most did.
+    func testLoopsAreRecordedAndProfiled() {
+        defer { Parallel.threads = ProcessInfo.processInfo.activeProcessorCount; Profiler.enabled = false; Profiler.loopRecords = nil }
+        Parallel.threads = 3
+        Profiler.enabled = true
+        Profiler.loopRecords = []
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 64)
+        defer { buffer.deallocate() }
+        Parallel.forRanges(100, reads: [Region(start: buffer, bytes: 4096)]) { _ in }
+        Parallel.forRanges(100) { _ in }
+        Parallel.forRanges(1) { _ in }  // one task: the caller alone, not the pool's
+        let records = Profiler.loopRecords!
+        XCTAssertEqual(records.map { $0.bytes }, [4096, 0])
+        XCTAssertTrue(records.allSatisfy { $0.start <= $0.claimed && $0.claimed <= $0.end })
+        // Steps at 0, 100 and 200 ns (the last ends at 300): two loops, two loops, one (left out).
+        let loop = { (start: UInt64, end: UInt64, bytes: Int) in Profiler.LoopRecord(start: start, claimed: start, end: end, bytes: bytes) }
+        let profile = Profiler.loopProfile([loop(10, 20, 7), loop(30, 50, 9), loop(110, 130, 7), loop(140, 150, 9), loop(205, 290, 1)], steps: [0, 100, 200, 300])
+        XCTAssertEqual(profile.count, 2)
+        XCTAssertEqual(profile.map { $0.bytes }, [7, 9])
+        XCTAssertEqual(profile[0].gap * 1e9, 10, accuracy: 1e-6)
+        XCTAssertEqual(profile[0].seconds * 1e9, 15, accuracy: 1e-6)
+        XCTAssertEqual(profile[1].gap * 1e9, 10, accuracy: 1e-6)
+        XCTAssertEqual(profile[1].seconds * 1e9, 15, accuracy: 1e-6)
+    }
+
     /// Each worker's part of a loop (a quarter with four) is cut into tasks that shrink linearly:
     /// `n` tasks a worker over `4 n²` items give each quarter tasks of 2n - 1, 2n - 3, …, 1 items.
     func testTasksShrinkTowardsTheEndOfEachWorkersPart() {
