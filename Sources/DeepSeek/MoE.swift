@@ -130,16 +130,7 @@ struct MoE: Sendable {
                 return routedJobs(mine)
             }
         }
-        return comm.reduce(y) { parts in  // summed in rank order
-            [Float](unsafeUninitializedCapacity: y.count) { sum, count in
-                for i in 0..<y.count {
-                    var s = parts[0][i]
-                    for r in 1..<parts.count { s += parts[r][i] }
-                    sum[i] = Float(s)
-                }
-                count = y.count
-            }
-        }
+        return comm.allReduceSum(y).map(Float.init)  // summed in rank order
     }
 
     /// One job per routed expert of `pairs` (this rank's (expert, token, weight)), ascending, each

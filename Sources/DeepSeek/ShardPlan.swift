@@ -44,11 +44,16 @@ public struct ShardPlan: Sendable, Equatable {
         var load = [Int](repeating: 0, count: ranks)
         return (0..<tokens).map { _ in
             (0..<parts).map { _ in
-                let r = load.indices.min { load[$0] < load[$1] }!
+                let r = Self.leastBusy(load.indices, load)
                 load[r] += 1
                 return r
             }
         }
+    }
+
+    /// Of `candidates`, the rank with the least `load`, the lowest on ties.
+    private static func leastBusy(_ candidates: some Sequence<Int>, _ load: [Int]) -> Int {
+        candidates.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
     }
 
     /// The rank that runs each routed (token, expert) of a step, `[tokens][experts]`, given each token's
@@ -63,7 +68,7 @@ public struct ShardPlan: Sendable, Equatable {
         var runner = [Int](repeating: 0, count: expertCount)
         for e in tokens.indices.filter({ tokens[$0] > 0 }).sorted(by: { tokens[$0] != tokens[$1] ? tokens[$0] > tokens[$1] : $0 < $1 }) {
             let owner = expertOwner(e)
-            runner[e] = (0..<ranks).filter { shareMemory($0, owner) }.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+            runner[e] = Self.leastBusy((0..<ranks).filter { shareMemory($0, owner) }, load)
             load[runner[e]] += tokens[e]
         }
         return routes.map { $0.map { runner[$0] } }

@@ -24,7 +24,7 @@ public struct Matrix: @unchecked Sendable {
     }
     /// Keeps the memory behind `base` alive (a mapped file or an owned buffer).
     let owner: AnyObject
-    /// Holds the block scales.
+    /// Holds the block scales, which row slices share.
     private let scaleStorage: OwnedBuffer
     /// Holds the FP8 zero-chunk map (`MatrixView.zeroChunks`), which row slices share.
     private let chunkStorage: OwnedBuffer
@@ -34,29 +34,29 @@ public struct Matrix: @unchecked Sendable {
         precondition(format != .fp8 || blockScales.count == Matrix.scaleRows(rows) * Matrix.scaleCols(cols))
         let chunks = OwnedBuffer(bytes: format == .fp8 ? (rows + 3) / 4 * MatrixView.chunkWords(cols) * 8 : 0)
         if format == .fp8 { mapZeroChunks(base.assumingMemoryBound(to: UInt8.self), rows: rows, cols: cols, into: chunks.pointer.assumingMemoryBound(to: UInt64.self)) }
-        self.init(rows: rows, cols: cols, format: format, base: base, scales: format == .fp8 ? blockScales.map { $0 * 256 } : [],
-                  chunks: (chunks, 0), owner: owner)
+        let scales = format == .fp8 ? blockScales.map { $0 * 256 } : [], storage = OwnedBuffer(bytes: scales.count * 4)
+        scales.withUnsafeBytes { storage.pointer.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage.pointer), byteCount: $0.count) }
+        self.init(rows: rows, cols: cols, format: format, base: base, scales: (storage, 0), chunks: (chunks, 0), owner: owner)
     }
 
-    /// `chunks`: the zero-chunk map's storage and the byte offset of this matrix's first group.
-    private init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, scales: [Float], chunks: (OwnedBuffer, Int), owner: AnyObject) {
-        scaleStorage = OwnedBuffer(bytes: scales.count * 4)
-        let s = scaleStorage.pointer.bindMemory(to: Float.self, capacity: Swift.max(scales.count, 1))
-        s.update(from: scales, count: scales.count)
+    /// `scales` and `chunks`: the block scales' and the zero-chunk map's storage, each with the byte
+    /// offset of this matrix's first row of blocks or group.
+    private init(rows: Int, cols: Int, format: WeightFormat, base: UnsafeRawPointer, scales: (OwnedBuffer, Int), chunks: (OwnedBuffer, Int), owner: AnyObject) {
+        scaleStorage = scales.0
         chunkStorage = chunks.0
-        view = MatrixView(rows: rows, cols: cols, format: format, base: base, scales: s,
+        view = MatrixView(rows: rows, cols: cols, format: format, base: base, scales: UnsafePointer((scales.0.pointer + scales.1).assumingMemoryBound(to: Float.self)),
                           zeroChunks: UnsafePointer((chunks.0.pointer + chunks.1).assumingMemoryBound(to: UInt64.self)))
         self.owner = owner
     }
 
-    /// Rows `range` as a matrix of their own (no copy); FP8 ranges start on a block boundary.
+    /// Rows `range` as a matrix of their own (no copy, its scales and zero-chunk map shared); FP8
+    /// ranges start on a block boundary.
     public func rows(_ range: Range<Int>) -> Matrix {
         precondition(format != .fp8 || range.lowerBound % Matrix.blockSize == 0, "FP8 row slices start at a multiple of 128")
-        let size = elementSize
-        let blocks = (range.lowerBound / Matrix.blockSize)..<Matrix.scaleRows(range.upperBound)
-        let sliceScales = format == .fp8 ? Array(scales[(blocks.lowerBound * Matrix.scaleCols(cols))..<(blocks.upperBound * Matrix.scaleCols(cols))]) : []
-        return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * size, scales: sliceScales,
-                      chunks: (chunkStorage, format == .fp8 ? range.lowerBound / 4 * MatrixView.chunkWords(cols) * 8 : 0), owner: owner)
+        let fp8 = format == .fp8
+        return Matrix(rows: range.count, cols: cols, format: format, base: base + range.lowerBound * cols * elementSize,
+                      scales: (scaleStorage, fp8 ? range.lowerBound / Matrix.blockSize * Matrix.scaleCols(cols) * 4 : 0),
+                      chunks: (chunkStorage, fp8 ? range.lowerBound / 4 * MatrixView.chunkWords(cols) * 8 : 0), owner: owner)
     }
 
     /// Columns `range` as a matrix of its own (a copy); FP8 ranges start on a block boundary and end
@@ -85,7 +85,7 @@ public struct Matrix: @unchecked Sendable {
     public static func scaleCols(_ cols: Int) -> Int { (cols + blockSize - 1) / blockSize }
 
     /// The elements, for `Parallel`'s prefetch.
-    public var region: Region { Region(start: base, bytes: rows * cols * elementSize) }
+    var region: Region { Region(start: base, bytes: rows * cols * elementSize) }
     /// Bytes of weights read by one full pass over the matrix (elements plus scales).
     public var byteCount: Int { rows * cols * elementSize + scales.count * 4 }
 

@@ -166,7 +166,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Participant `me` runs its own share's tasks, then what is left of each other share.
     private func claim(_ me: Int) {
-        job?._withUnsafeGuaranteedRef { job in
+        job!._withUnsafeGuaranteedRef { job in
             for k in 0..<size {
                 let p = (me + k) % size, end = share(p).upperBound
                 while next[p * 8].load(ordering: .relaxed) < end, case let i = next[p * 8].add(1, ordering: .relaxed).oldValue, i < end { job.body(i) }
